@@ -1,0 +1,103 @@
+"""python -m standin serve|test — see docs/standin.md."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from . import filtering
+from .config import ConfigError, load
+from .engine import evaluate
+from .request import Request
+
+
+def _common(p: argparse.ArgumentParser):
+    p.add_argument("--web-config", required=True, type=Path, help="the site's web.config")
+    p.add_argument("--settings", type=Path, help="server-level settings file (applicationHost.config fragment)")
+    p.add_argument("--expand-env", action="store_true",
+                   help="replace %%NAME%% in attribute values with environment variables (unset ones are an error)")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="standin", description="IIS + URL Rewrite + ARR stand-in (test tool)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve_p = sub.add_parser("serve", help="run as an HTTP(S) server")
+    _common(serve_p)
+    serve_p.add_argument("--site-root", type=Path, help="physical path of the site (default: web.config's folder)")
+    serve_p.add_argument("--listen", action="append", default=[], metavar="HOST:PORT")
+    serve_p.add_argument("--https-listen", action="append", default=[], metavar="HOST:PORT")
+    serve_p.add_argument("--cert", help="PEM certificate chain, for --https-listen")
+    serve_p.add_argument("--key", help="PEM private key, for --https-listen")
+
+    test_p = sub.add_parser("test", help="evaluate one request without a network and print JSON")
+    _common(test_p)
+    test_p.add_argument("url", help="e.g. http://localhost/myApp/help?x=1")
+    test_p.add_argument("--method", default="GET")
+    test_p.add_argument("-H", "--header", action="append", default=[], metavar="'Name: value'")
+    test_p.add_argument("--remote-addr", default="127.0.0.1")
+    test_p.add_argument("--site-root", type=Path)
+    test_p.add_argument("--content-length", type=int)
+
+    args = parser.parse_args(argv)
+    try:
+        config = load(args.web_config, args.settings, expand_env=args.expand_env)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    site_root = args.site_root or args.web_config.resolve().parent
+    if args.command == "test":
+        return _test(args, config, site_root)
+    if not args.listen and not args.https_listen:
+        parser.error("serve needs --listen and/or --https-listen")
+    if args.https_listen and not (args.cert and args.key):
+        parser.error("--https-listen needs --cert and --key")
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    return asyncio.run(_serve(args, config, site_root))
+
+
+async def _serve(args, config, site_root) -> int:
+    from .server import serve  # aiohttp is needed only to serve
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await serve(config, site_root, args.listen, args.https_listen, args.cert, args.key, stop)
+    return 0
+
+
+def _test(args, config, site_root) -> int:
+    parts = urlsplit(args.url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        print(f"error: '{args.url}' is not an absolute http(s) URL", file=sys.stderr)
+        return 2
+    headers = [("Host", parts.netloc)]
+    for h in args.header:
+        name, sep, value = h.partition(":")
+        if not sep:
+            print(f"error: header '{h}' is not 'Name: value'", file=sys.stderr)
+            return 2
+        headers.append((name.strip(), value.strip()))
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    req = Request(args.method, target, headers, scheme=parts.scheme, remote_addr=args.remote_addr,
+                  server_port=port, site_root=site_root)
+    rejection = filtering.http_sys(req) or filtering.request_filtering(req, config, args.content_length)
+    if rejection:
+        result = {"rules": [], "action": "rejected", "status": rejection.status, "substatus": rejection.substatus,
+                  "reason": rejection.reason}
+    else:
+        result = evaluate(config, req).as_dict()
+    result = {"request": {"method": req.method, "url": args.url, "input_path": req.path}, **result}
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

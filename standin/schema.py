@@ -1,0 +1,139 @@
+"""The configuration elements and attributes the stand-in knows, with IIS's types and defaults.
+
+Sources (defaults): URL Rewrite schema (rewrite_schema.xml) and the configuration references at
+https://learn.microsoft.com/iis/extensions/url-rewrite-module/url-rewrite-module-configuration-reference
+https://learn.microsoft.com/iis/configuration/system.webserver/security/requestfiltering/requestlimits/
+ARR schema (arr_schema.xml), https://learn.microsoft.com/iis/configuration/system.webserver/httperrors/
+
+Each attribute is (type, default, modelled). An attribute that the stand-in does not model is
+accepted only at its IIS default, so that a setting is never silently ignored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Enum:
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UInt:
+    low: int = 0
+    high: int = 2**32 - 1
+
+
+BOOL, STR, TIMESPAN = "bool", "string", "timespan"
+REQUIRED = object()
+
+_RULE = {
+    "name": (STR, REQUIRED, True),
+    "enabled": (BOOL, True, True),
+    "patternSyntax": (Enum(("ECMAScript", "Wildcard", "ExactMatch")), "ECMAScript", True),
+    "stopProcessing": (BOOL, False, True),
+    # Controls the kernel output cache; the stand-in has no cache, so only the default is accepted.
+    "responseCacheDirective": (Enum(("Auto", "Always", "Never", "NotIfRuleMatched")), "Auto", False),
+}
+
+# element path (below <configuration>) -> attributes
+ELEMENTS: dict[str, dict[str, tuple]] = {
+    "system.webServer": {},
+    "system.webServer/rewrite": {},
+    "system.webServer/rewrite/rules": {"useOriginalURLEncoding": (BOOL, True, True)},
+    "system.webServer/rewrite/rules/rule": _RULE,
+    "system.webServer/rewrite/rules/rule/match": {
+        "url": (STR, REQUIRED, True),
+        "ignoreCase": (BOOL, True, True),
+        "negate": (BOOL, False, True),
+    },
+    "system.webServer/rewrite/rules/rule/conditions": {
+        "logicalGrouping": (Enum(("MatchAll", "MatchAny")), "MatchAll", True),
+        "trackAllCaptures": (BOOL, False, True),
+    },
+    "system.webServer/rewrite/rules/rule/conditions/add": {
+        "input": (STR, REQUIRED, True),
+        "matchType": (Enum(("Pattern", "IsFile", "IsDirectory")), "Pattern", True),
+        "pattern": (STR, "", True),
+        "ignoreCase": (BOOL, True, True),
+        "negate": (BOOL, False, True),
+    },
+    "system.webServer/rewrite/rules/rule/serverVariables": {},
+    "system.webServer/rewrite/rules/rule/serverVariables/set": {
+        "name": (STR, REQUIRED, True),
+        "value": (STR, "", True),
+        "replace": (BOOL, True, True),
+    },
+    "system.webServer/rewrite/rules/rule/action": {
+        "type": (Enum(("None", "Rewrite", "Redirect", "CustomResponse", "AbortRequest")), "None", True),
+        "url": (STR, "", True),
+        "appendQueryString": (BOOL, True, True),
+        "logRewrittenUrl": (BOOL, False, False),
+        "redirectType": (Enum(("Permanent", "Found", "SeeOther", "Temporary")), "Permanent", True),
+        "statusCode": (UInt(100, 999), 0, True),
+        "subStatusCode": (UInt(0, 999), 0, True),
+        "statusReason": (STR, "", True),
+        "statusDescription": (STR, "", True),
+    },
+    "system.webServer/rewrite/rewriteMaps": {},
+    "system.webServer/rewrite/rewriteMaps/rewriteMap": {
+        "name": (STR, REQUIRED, True),
+        "defaultValue": (STR, "", True),
+        "ignoreCase": (BOOL, True, True),
+    },
+    "system.webServer/rewrite/rewriteMaps/rewriteMap/add": {
+        "key": (STR, REQUIRED, True),
+        "value": (STR, "", True),
+    },
+    "system.webServer/rewrite/allowedServerVariables": {},
+    "system.webServer/rewrite/allowedServerVariables/add": {"name": (STR, REQUIRED, True)},
+    "system.webServer/proxy": {
+        "enabled": (BOOL, False, True),
+        "timeout": (TIMESPAN, 120, True),
+        "preserveHostHeader": (BOOL, False, True),
+        "reverseRewriteHostInResponseHeaders": (BOOL, True, True),
+        "xForwardedForHeaderName": (STR, "X-Forwarded-For", True),
+        "includePortInXForwardedFor": (BOOL, True, True),
+        "arrResponseHeader": (BOOL, True, True),
+        "responseBufferLimit": (UInt(), 4096, True),
+        "maxForwards": (UInt(1, 2**31 - 1), 10, True),
+        "logGuidName": (STR, "X-ARR-LOG-ID", True),
+        "sslHeaderName": (STR, "X-ARR-SSL", True),
+        "clientCertHeaderName": (STR, "X-ARR-ClientCert", True),
+        "passServerHeader": (Enum(("Replace", "Remove", "PassThrough")), "Replace", True),
+        "httpVersion": (Enum(("PassThrough", "Http10", "Http11")), "PassThrough", False),
+        "keepAlive": (BOOL, True, False),
+        "minResponseBuffer": (UInt(), 256, False),
+        "maxResponseHeaderSize": (UInt(), 65536, False),
+        "bufferChunkedResponses": (BOOL, True, False),
+        "passConnectionCloseHeader": (BOOL, False, False),
+        "xForwardedByHeaderName": (STR, "X-Forwarded-By", False),
+        "stealthMode": (BOOL, False, False),
+    },
+    "system.webServer/security": {},
+    "system.webServer/security/requestFiltering": {
+        "allowDoubleEscaping": (BOOL, False, True),
+        "allowHighBitCharacters": (BOOL, True, True),
+        "removeServerHeader": (BOOL, False, True),
+        "unescapeQueryString": (BOOL, True, False),
+    },
+    "system.webServer/security/requestFiltering/requestLimits": {
+        "maxAllowedContentLength": (UInt(), 30000000, True),
+        "maxUrl": (UInt(), 4096, True),
+        "maxQueryString": (UInt(), 2048, True),
+    },
+    "system.webServer/httpErrors": {
+        "existingResponse": (Enum(("Auto", "Replace", "PassThrough")), "Auto", True),
+    },
+    "system.webServer/httpProtocol": {},
+    "system.webServer/httpProtocol/customHeaders": {},
+    "system.webServer/httpProtocol/customHeaders/add": {"name": (STR, REQUIRED, True), "value": (STR, "", True)},
+    "system.webServer/httpProtocol/customHeaders/remove": {"name": (STR, REQUIRED, True)},
+    "system.webServer/httpProtocol/customHeaders/clear": {},
+}
+
+# Sections IIS only accepts at server level (applicationHost.config): allowDefinition="AppHostOnly"
+# for <proxy>, and <allowedServerVariables> is locked (overrideModeDefault="Deny").
+SERVER_ONLY = ("system.webServer/proxy", "system.webServer/rewrite/allowedServerVariables")
+# The site's web.config holds the distributed rules; the server settings file never does here.
+SITE_ONLY = ("system.webServer/rewrite/rules", "system.webServer/rewrite/rewriteMaps")

@@ -1,0 +1,299 @@
+"""The HTTP front end: request gates, rule evaluation, and ARR-style forwarding.
+
+ARR behaviour (headers added, 502.3, buffering): https://learn.microsoft.com/troubleshoot/developer/webapps/iis/application-request-routing/troubleshooting-502-errors-in-arr
+and the reverse-proxy walkthrough https://learn.microsoft.com/iis/extensions/url-rewrite-module/reverse-proxy-with-url-rewrite-v2-and-application-request-routing
+Bodies stream in both directions; nothing is held beyond responseBufferLimit.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import re
+import ssl
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import yarl
+from aiohttp import web
+
+from . import filtering
+from .config import Config
+from .engine import evaluate
+from .errors import error_page
+from .request import Request
+
+log = logging.getLogger("standin")
+
+IIS_SERVER_HEADER = "Microsoft-IIS/10.0"
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+              "proxy-authenticate", "proxy-authorization"}
+DEFAULT_DOCUMENTS = ("Default.htm", "Default.asp", "index.htm", "index.html", "iisstart.htm")
+CHUNK = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class StandIn:
+    def __init__(self, config: Config, site_root: Path):
+        self.config = config
+        self.site_root = site_root.resolve()
+        self.session: aiohttp.ClientSession | None = None
+
+    async def start(self):
+        timeout = self.config.proxy["timeout"]
+        self.session = aiohttp.ClientSession(
+            # DNS is looked up per connection so that a recreated backend container is found again.
+            connector=aiohttp.TCPConnector(limit=0, use_dns_cache=False),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
+            auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept", "Content-Type"),
+        )
+
+    async def close(self):
+        if self.session:
+            await self.session.close()
+
+    # --- entry point ------------------------------------------------------------------------
+
+    async def handle(self, http: web.BaseRequest) -> web.StreamResponse:
+        started = time.monotonic()
+        peer = http.transport.get_extra_info("peername") if http.transport else None
+        sock = http.transport.get_extra_info("sockname") if http.transport else None
+        req = Request(
+            method=http.method,
+            raw_target=http.raw_path,
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in http.raw_headers],
+            scheme="https" if http.secure else "http",
+            remote_addr=peer[0] if peer else "",
+            remote_port=peer[1] if peer else 0,
+            server_port=sock[1] if sock else 0,
+            http_version=f"HTTP/{http.version.major}.{http.version.minor}",
+            site_root=self.site_root,
+        )
+        response, substatus = await self.respond(http, req)
+        log.info("%s %s %s %s %s %s %s %s %d", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+                 req.method, req.raw_path, req.raw_query or "-", req.server_port, req.remote_addr,
+                 response.status if response is not None else 0, substatus,
+                 int((time.monotonic() - started) * 1000))
+        return response
+
+    async def respond(self, http, req):
+        rejection = filtering.http_sys(req) or filtering.request_filtering(req, self.config, http.content_length)
+        if rejection:
+            return self.error(rejection.status, rejection.substatus, rejection.reason), rejection.substatus
+        outcome = evaluate(self.config, req)
+        if outcome.kind == "abort":
+            http.transport.abort()  # AbortRequest drops the connection without a response
+            return web.Response(status=400), 0
+        if outcome.kind in ("error", "custom"):
+            return self.error(outcome.status, outcome.substatus, outcome.description, outcome.reason), outcome.substatus
+        if outcome.kind == "redirect":
+            resp = self.base_response(outcome.status)
+            resp.headers["Location"] = outcome.url
+            resp.text = f'<head><title>Document Moved</title></head><body><h1>Object Moved</h1>This document may be found <a HREF="{outcome.url}">here</a></body>'
+            return resp, 0
+        if outcome.kind == "proxy":
+            return await self.forward(http, req, outcome)
+        return self.serve_site(http, outcome.url.partition("?")[0]), 0
+
+    # --- responses produced by "IIS" itself -------------------------------------------------
+
+    def server_headers(self, headers):
+        if not self.config.request_filtering["removeServerHeader"]:
+            headers["Server"] = IIS_SERVER_HEADER
+        for name, value in self.config.custom_headers.items():
+            headers[name] = value
+
+    def base_response(self, status: int, reason: str | None = None) -> web.Response:
+        resp = web.Response(status=status, reason=reason)
+        self.server_headers(resp.headers)
+        return resp
+
+    def error(self, status: int, substatus: int, description: str, reason: str = "") -> web.Response:
+        phrase, body = error_page(status, substatus, description, reason)
+        resp = self.base_response(status, phrase)
+        resp.content_type = "text/html"
+        resp.text = body
+        return resp
+
+    def serve_site(self, http, url_path: str) -> web.StreamResponse:
+        target = (self.site_root / url_path.lstrip("/")).resolve()
+        if self.site_root not in (target, *target.parents):
+            return self.error(404, 0, "The resource you are looking for has been removed or is unavailable.")
+        if target.is_dir():
+            if not url_path.endswith("/"):
+                resp = self.base_response(301)
+                resp.headers["Location"] = url_path + "/"
+                return resp
+            target = next((target / d for d in DEFAULT_DOCUMENTS if (target / d).is_file()), target)
+        if not target.is_file():
+            return self.error(404, 0, "The resource you are looking for has been removed, had its name changed,"
+                                      " or is temporarily unavailable.")
+        if http.method not in ("GET", "HEAD"):
+            return self.error(405, 0, "The page you are looking for cannot be displayed because an invalid method"
+                                      " (HTTP verb) is being used.")
+        resp = web.FileResponse(target)
+        self.server_headers(resp.headers)
+        return resp
+
+    # --- ARR ----------------------------------------------------------------------------------
+
+    def forward_headers(self, req: Request, target: yarl.URL, header_changes) -> list[tuple[str, str]]:
+        proxy = self.config.proxy
+        listed = {t.strip().lower() for k, v in req.headers if k.lower() == "connection" for t in v.split(",")}
+        arr_owned = {proxy["sslHeaderName"].lower(), proxy["clientCertHeaderName"].lower(),
+                     proxy["logGuidName"].lower(), "max-forwards", "host"}
+        xff_name = proxy["xForwardedForHeaderName"]
+        changed = {k.lower() for k in header_changes}
+        out, client_xff = [], []
+        for k, v in req.headers:
+            low = k.lower()
+            if low in HOP_BY_HOP or low in listed or low in arr_owned or low in changed:
+                continue
+            if xff_name and low == xff_name.lower():
+                client_xff.append(v)
+                continue
+            out.append((k, v))
+        out += [(k, v) for k, v in header_changes.items() if v is not None]
+        out.append(("Host", req.host if proxy["preserveHostHeader"] else target.raw_authority))
+        out.append(("Max-Forwards", str(proxy["maxForwards"])))
+        if xff_name:
+            client = req.remote_addr
+            if proxy["includePortInXForwardedFor"]:
+                client = f"[{client}]:{req.remote_port}" if ":" in client else f"{client}:{req.remote_port}"
+            out.append((xff_name, ", ".join(client_xff + [client])))
+        if req.scheme == "https" and proxy["sslHeaderName"]:
+            out.append((proxy["sslHeaderName"], self.ssl_description))
+        out.append((proxy["logGuidName"], str(uuid.uuid4())))
+        if "x-original-url" not in changed:
+            query = f"?{req.raw_query}" if req.raw_query else ""
+            out = [(k, v) for k, v in out if k.lower() != "x-original-url"] + [("X-Original-URL", req.path + query)]
+        return out
+
+    ssl_description = ""
+
+    async def request_body(self, http):
+        """Streams the client's body, enforcing maxAllowedContentLength on chunked uploads too."""
+        limit, seen = self.config.request_limits["maxAllowedContentLength"], 0
+        async for chunk in http.content.iter_any():
+            seen += len(chunk)
+            if seen > limit:
+                raise BodyTooLarge()
+            yield chunk
+
+    async def forward(self, http, req: Request, outcome):
+        target = yarl.URL(outcome.url, encoded=True)
+        headers = self.forward_headers(req, target, outcome.header_changes)
+        has_body = http.body_exists
+        try:
+            backend = await self.session.request(
+                req.method, target, headers=headers, data=self.request_body(http) if has_body else None,
+                allow_redirects=False, chunked=None if http.content_length is not None or not has_body else True,
+            )
+        except BodyTooLarge:
+            rej = filtering.body_too_large()
+            return self.error(rej.status, rej.substatus, rej.reason), rej.substatus
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            return self.bad_gateway(exc), 3
+        async with backend:
+            return await self.relay(http, req, backend, target), 0
+
+    def bad_gateway(self, exc) -> web.Response:
+        if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+            detail = "The operation timed out (0x80072ee2)"
+        else:
+            detail = f"A connection with the server could not be established (0x80072efd): {exc}"
+        return self.error(502, 3, f"Bad Gateway: Forwarder Connection Error (ARR). {detail}")
+
+    async def relay(self, http, req, backend: aiohttp.ClientResponse, target: yarl.URL):
+        proxy = self.config.proxy
+        if self.config.existing_response == "Replace" and backend.status >= 400:
+            return self.error(backend.status, 0, "The backend returned an error.")
+        resp = web.StreamResponse(status=backend.status, reason=backend.reason)
+        listed = {t.strip().lower() for t in backend.headers.getall("Connection", []) for t in t.split(",")}
+        backend_origin = f"{target.scheme}://{target.raw_authority}"
+        for k, v in backend.raw_headers:
+            name, value = k.decode("latin-1"), v.decode("latin-1")
+            low = name.lower()
+            if low in HOP_BY_HOP or low in listed or low == "server":
+                continue
+            if low == "location" and proxy["reverseRewriteHostInResponseHeaders"]:
+                if value.lower().startswith(backend_origin.lower()):
+                    value = f"{req.scheme}://{req.host}{value[len(backend_origin):]}"
+            resp.headers.add(name, value)
+        server = backend.headers.get("Server")
+        if proxy["passServerHeader"] == "PassThrough" and server:
+            resp.headers["Server"] = server
+        elif proxy["passServerHeader"] == "Replace" and not self.config.request_filtering["removeServerHeader"]:
+            resp.headers["Server"] = IIS_SERVER_HEADER
+        for name, value in self.config.custom_headers.items():
+            resp.headers.add(name, value)
+        if proxy["arrResponseHeader"]:
+            resp.headers.add("X-Powered-By", "ARR/3.0")
+        buffer_limit = proxy["responseBufferLimit"] * 1024
+        pending, prepared = bytearray(), False
+        try:
+            async for chunk in backend.content.iter_chunked(CHUNK):
+                if not prepared and len(pending) + len(chunk) <= buffer_limit:
+                    pending += chunk  # ARR holds the response up to responseBufferLimit before sending
+                    continue
+                if not prepared:
+                    await resp.prepare(http)
+                    prepared = True
+                    if pending:
+                        await resp.write(bytes(pending))
+                        pending.clear()
+                await resp.write(chunk)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            if not prepared:
+                return self.bad_gateway(asyncio.TimeoutError())
+            http.transport.abort()  # headers already sent: the client sees the stream cut, as with ARR
+            return resp
+        if not prepared:
+            await resp.prepare(http)
+            if pending:
+                await resp.write(bytes(pending))
+        await resp.write_eof()
+        return resp
+
+
+def ssl_context(cert: str, key: str) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    m = re.fullmatch(r"\[?([^\]]*)\]?:(\d+)", value)
+    if not m:
+        raise ValueError(f"listen address '{value}' is not HOST:PORT")
+    return m.group(1) or "0.0.0.0", int(m.group(2))
+
+
+async def serve(config: Config, site_root: Path, listen: list[str], https_listen: list[str],
+                cert: str | None, key: str | None, stop: asyncio.Event):
+    standin = StandIn(config, site_root)
+    await standin.start()
+    # HTTP.sys limits: MaxFieldLength and MaxRequestBytes are 16 KB each.
+    server = web.Server(standin.handle, max_line_size=16384, max_field_size=16384, access_log=None)
+    runner = web.ServerRunner(server, handle_signals=False)
+    await runner.setup()
+    sites = [web.TCPSite(runner, *parse_listen(a)) for a in listen]
+    if https_listen:
+        ctx = ssl_context(cert, key)
+        standin.ssl_description = "256|128|standin|standin"
+        sites += [web.TCPSite(runner, *parse_listen(a), ssl_context=ctx) for a in https_listen]
+    for site in sites:
+        await site.start()
+        log.info("listening on %s", site.name)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await standin.close()
