@@ -38,6 +38,23 @@ class BodyTooLarge(Exception):
     pass
 
 
+class _LimitedBody:
+    """Streams the client's body, enforcing maxAllowedContentLength on chunked uploads too.
+    aiohttp wraps errors raised while sending, so the verdict is kept here to be read afterwards."""
+
+    def __init__(self, content, limit: int):
+        self.content, self.limit, self.too_large = content, limit, False
+
+    async def __aiter__(self):
+        seen = 0
+        async for chunk in self.content.iter_any():
+            seen += len(chunk)
+            if seen > self.limit:
+                self.too_large = True
+                raise BodyTooLarge()
+            yield chunk
+
+
 class StandIn:
     def __init__(self, config: Config, site_root: Path):
         self.config = config
@@ -178,28 +195,21 @@ class StandIn:
 
     ssl_description = ""
 
-    async def request_body(self, http):
-        """Streams the client's body, enforcing maxAllowedContentLength on chunked uploads too."""
-        limit, seen = self.config.request_limits["maxAllowedContentLength"], 0
-        async for chunk in http.content.iter_any():
-            seen += len(chunk)
-            if seen > limit:
-                raise BodyTooLarge()
-            yield chunk
-
     async def forward(self, http, req: Request, outcome):
         target = yarl.URL(outcome.url, encoded=True)
         headers = self.forward_headers(req, target, outcome.header_changes)
         has_body = http.body_exists
+        body = _LimitedBody(http.content, self.config.request_limits["maxAllowedContentLength"])
         try:
             backend = await self.session.request(
-                req.method, target, headers=headers, data=self.request_body(http) if has_body else None,
+                req.method, target, headers=headers, data=body.__aiter__() if has_body else None,
                 allow_redirects=False, chunked=None if http.content_length is not None or not has_body else True,
             )
-        except BodyTooLarge:
-            rej = filtering.body_too_large()
-            return self.error(rej.status, rej.substatus, rej.reason), rej.substatus
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (BodyTooLarge, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            if body.too_large:
+                rej = filtering.body_too_large()
+                return self.error(rej.status, rej.substatus, rej.reason), rej.substatus
+            log.warning("502.3 forwarding to %s failed: %r", target, exc)
             return self.bad_gateway(exc), 3
         async with backend:
             return await self.relay(http, req, backend, target), 0

@@ -1,0 +1,78 @@
+"""Every app-server and app setting, read from the environment once.
+
+No defaults here: .env.example defines each setting, so there is one source of truth.
+All problems are reported together so a bad .env is fixed in one pass.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    prefix: str  # without slashes, e.g. "myApp"
+    port: int
+    workers: int
+    threads: int
+    timeout_seconds: int
+    log_level: str
+    diagnostics: bool
+    trusted_proxy: str
+    max_body_bytes: int
+
+    @property
+    def mount(self) -> str:
+        return "/" + self.prefix
+
+
+def _timespan_seconds(value: str) -> int:
+    h, m, s = (int(p) for p in value.split(":"))
+    return h * 3600 + m * 60 + s
+
+
+def from_env(environ=None) -> Settings:
+    env = os.environ if environ is None else environ
+    errors: list[str] = []
+
+    def get(name, check, convert=str, hint=""):
+        raw = env.get(name)
+        if raw is None or raw == "":
+            errors.append(f"{name} is not set (see .env.example)")
+            return None
+        try:
+            value = convert(raw)
+            if check(value):
+                return value
+        except ValueError:
+            pass
+        errors.append(f"{name}={raw!r} is invalid: {hint}")
+        return None
+
+    positive = lambda v: v > 0  # noqa: E731
+    settings = dict(
+        prefix=get("APP_PREFIX", lambda v: re.fullmatch(r"[A-Za-z0-9_-]+", v), hint="letters, digits, - and _ only"),
+        port=get("APP_PORT", lambda v: 0 < v < 65536, int, "a TCP port"),
+        workers=get("APP_WORKERS", positive, int, "a whole number above 0"),
+        threads=get("APP_THREADS", positive, int, "a whole number above 0"),
+        timeout_seconds=get("APP_TIMEOUT_SECONDS", positive, int, "seconds, above 0"),
+        log_level=get("APP_LOG_LEVEL", lambda v: v in ("debug", "info", "warning", "error"), str.lower,
+                      "debug, info, warning or error"),
+        diagnostics=get("APP_DIAGNOSTICS", lambda v: v in ("true", "false"), str.lower, "true or false") == "true",
+        trusted_proxy=get("IIS_ADDRESS", lambda v: ipaddress.ip_address(v) is not None, str,
+                          "the IP address of the IIS container"),
+        max_body_bytes=get("MAX_BODY_BYTES", positive, int, "bytes, above 0"),
+    )
+    proxy_timeout = get("PROXY_TIMEOUT", lambda v: v > 0, _timespan_seconds, "hh:mm:ss")
+    if proxy_timeout and settings["timeout_seconds"] and settings["timeout_seconds"] >= proxy_timeout:
+        errors.append(f"APP_TIMEOUT_SECONDS ({settings['timeout_seconds']}) must be below PROXY_TIMEOUT "
+                      f"({proxy_timeout} s), or IIS answers 502.3 while the app is still working")
+    if errors:
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(errors))
+    return Settings(**settings)

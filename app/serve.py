@@ -1,0 +1,110 @@
+"""The one launcher: gunicorn on Linux, waitress on Windows, never the Flask development server.
+
+    python -m app.serve [--server gunicorn|waitress]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+from .config import ConfigError, Settings, from_env
+from .wsgi import build
+
+# HTTP.sys accepts header lines up to 16 KB (MaxFieldLength) and IIS URLs up to 4096 + 2048 bytes of
+# query; the app server must accept at least what IIS forwards, or users see 400s from the app.
+MAX_REQUEST_LINE = 8190  # gunicorn's ceiling
+MAX_HEADER_FIELD = 16384
+
+
+def run_gunicorn(app, s: Settings):
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            options = {
+                "bind": f"0.0.0.0:{s.port}",
+                "workers": s.workers,
+                "threads": s.threads,
+                "worker_class": "gthread",
+                "timeout": s.timeout_seconds,
+                "graceful_timeout": s.timeout_seconds,
+                "loglevel": s.log_level,
+                "accesslog": "-",
+                "errorlog": "-",
+                "access_log_format": '%(h)s "%({x-forwarded-for}i)s" "%(r)s" %(s)s %(b)s %(M)sms',
+                "forwarded_allow_ips": s.trusted_proxy,
+                "limit_request_line": MAX_REQUEST_LINE,
+                "limit_request_field_size": MAX_HEADER_FIELD,
+                "worker_tmp_dir": "/dev/shm",
+                "control_socket_disable": True,
+            }
+            for key, value in options.items():
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    Server().run()
+
+
+class AccessLog:
+    """waitress writes no access log; this writes one line per request to stdout."""
+
+    def __init__(self, app):
+        self.app = app
+        self.log = logging.getLogger("access")
+
+    def __call__(self, environ, start_response):
+        started, status = time.monotonic(), ["-"]
+
+        def recording_start_response(code, headers, exc_info=None):
+            status[0] = code.split(" ", 1)[0]
+            return start_response(code, headers, exc_info)
+
+        try:
+            return self.app(environ, recording_start_response)
+        finally:
+            target = environ.get("PATH_INFO", "") + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
+            self.log.info('%s "%s" "%s %s %s" %s %dms', environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR", "-"),
+                          environ.get("REQUEST_METHOD"), target, environ.get("SERVER_PROTOCOL"), status[0],
+                          (time.monotonic() - started) * 1000)
+
+
+def run_waitress(app, s: Settings):
+    import waitress
+
+    logging.basicConfig(level=s.log_level.upper(), format="%(message)s", stream=sys.stdout)
+    waitress.serve(
+        AccessLog(app),
+        listen=f"0.0.0.0:{s.port}",
+        threads=s.threads,
+        channel_timeout=s.timeout_seconds,
+        max_request_body_size=s.max_body_bytes,
+        max_request_header_size=MAX_HEADER_FIELD * 4,
+        # Trust is decided once, in wsgi.OneTrustedProxy, for both servers.
+        clear_untrusted_proxy_headers=False,
+        ident=None,
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--server", choices=("gunicorn", "waitress"),
+                        default="waitress" if os.name == "nt" else "gunicorn")
+    args = parser.parse_args(argv)
+    try:
+        settings = from_env()
+    except ConfigError as exc:
+        print(f"app: {exc}", file=sys.stderr)
+        return 2
+    app = build(settings)
+    (run_waitress if args.server == "waitress" else run_gunicorn)(app, settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

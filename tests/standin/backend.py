@@ -1,0 +1,68 @@
+"""A backend for the stand-in's network tests: echoes requests, streams, stalls, redirects.
+
+    python -m tests.standin.backend PORT
+"""
+import asyncio
+import json
+import sys
+
+from aiohttp import web
+
+MB = 1024 * 1024
+
+
+async def echo(request: web.Request):
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+    return web.json_response({"method": request.method, "target": request.raw_path, "body_bytes": size,
+                              "headers": [[k, v] for k, v in request.headers.items()]})
+
+
+async def big(request):
+    total = int(request.query["mb"]) * MB
+    resp = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+    resp.content_length = total
+    await resp.prepare(request)
+    block = b"x" * MB
+    for _ in range(total // MB):
+        await resp.write(block)
+    return resp
+
+
+async def trickle(request):
+    # First chunk now, the second after a pause: shows whether the proxy streams or buffers.
+    resp = web.StreamResponse()
+    await resp.prepare(request)
+    await resp.write(b"first\n")
+    await asyncio.sleep(float(request.query.get("pause", "1.5")))
+    await resp.write(b"second\n")
+    return resp
+
+
+async def slow(request):
+    await asyncio.sleep(float(request.query["s"]))
+    return web.Response(text="late")
+
+
+async def redirect(request):
+    raise web.HTTPFound(f"http://{request.host}/landing")
+
+
+async def fail(request):
+    return web.json_response({"error": "backend says no"}, status=500)
+
+
+def main():
+    app = web.Application(client_max_size=0)
+    app.router.add_get("/big", big)
+    app.router.add_get("/trickle", trickle)
+    app.router.add_get("/slow", slow)
+    app.router.add_get("/redirect", redirect)
+    app.router.add_get("/fail", fail)
+    app.router.add_route("*", "/{tail:.*}", echo)
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

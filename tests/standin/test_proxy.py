@@ -1,0 +1,273 @@
+"""The stand-in as a server in front of a real backend on loopback (docs/standin.md B50-B63)."""
+import http.client
+import json
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import trustme
+
+from tests.paths import ROOT
+from tests.support import free_port, start, stop
+
+SERVER = """<configuration><system.webServer>
+  <proxy enabled="true" timeout="00:00:02" {proxy} />
+  <rewrite><allowedServerVariables><add name="HTTP_X_FORWARDED_PROTO" /></allowedServerVariables></rewrite>
+  <security><requestFiltering><requestLimits maxAllowedContentLength="{max_body}" /></requestFiltering></security>
+  <httpErrors existingResponse="{existing}" />
+</system.webServer></configuration>"""
+
+WEB = """<configuration><system.webServer><rewrite><rules>
+  <rule name="abort" stopProcessing="true"><match url="^abort$" /><action type="AbortRequest" /></rule>
+  <rule name="to backend" stopProcessing="true">
+    <match url="^api/(.*)" />
+    <serverVariables><set name="HTTP_X_FORWARDED_PROTO" value="{{Scheme:{{HTTPS}}}}" /></serverVariables>
+    <action type="Rewrite" url="http://127.0.0.1:{port}/{{R:1}}" />
+  </rule>
+</rules><rewriteMaps><rewriteMap name="Scheme" defaultValue="http"><add key="on" value="https" /></rewriteMap>
+</rewriteMaps></rewrite></system.webServer></configuration>"""
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory, base_env):
+    port = free_port()
+    proc = start([sys.executable, "-m", "tests.standin.backend", str(port)], base_env,
+                 f"http://127.0.0.1:{port}/ready", tmp_path_factory.mktemp("backend") / "log")
+    yield port
+    stop(proc)
+
+
+class StandIn:
+    def __init__(self, proc, port, https_port, ca, log):
+        self.proc, self.port, self.https_port, self.ca, self.log = proc, port, https_port, ca, log
+
+    def request(self, method, target, headers=None, body=None, tls=False):
+        if tls:
+            ctx = ssl.create_default_context()
+            self.ca.configure_trust(ctx)
+            conn = http.client.HTTPSConnection("localhost", self.https_port, context=ctx, timeout=30)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = headers or {}
+        chunked = headers.get("Transfer-Encoding") == "chunked"
+        conn.request(method, target, body=body, headers=headers, encode_chunked=chunked)
+        return conn, conn.getresponse()
+
+    def get(self, target, **kw):
+        conn, resp = self.request("GET", target, **kw)
+        body = resp.read()
+        conn.close()
+        return resp, body
+
+    def peak_rss_kb(self) -> int:
+        for line in open(f"/proc/{self.proc.pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmHWM")
+
+
+def run_standin(tmp_path, base_env, backend_port, *, proxy="", existing="PassThrough", max_body=30000000):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "web.config").write_text(WEB.format(port=backend_port))
+    (site / "iisstart.htm").write_text("start page")
+    (tmp_path / "server.config").write_text(SERVER.format(proxy=proxy, existing=existing, max_body=max_body))
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost")
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    port, https_port = free_port(), free_port()
+    proc = start([sys.executable, "-m", "standin", "serve", "--web-config", str(site / "web.config"),
+                  "--settings", str(tmp_path / "server.config"), "--listen", f"127.0.0.1:{port}",
+                  "--https-listen", f"127.0.0.1:{https_port}", "--cert", str(tmp_path / "cert.pem"),
+                  "--key", str(tmp_path / "key.pem")],
+                 base_env, f"http://127.0.0.1:{port}/iisstart.htm", tmp_path / "standin.log")
+    return StandIn(proc, port, https_port, ca, tmp_path / "standin.log")
+
+
+@pytest.fixture
+def iis(tmp_path, base_env, backend):
+    s = run_standin(tmp_path, base_env, backend)
+    yield s
+    stop(s.proc)
+
+
+def seen(body) -> dict:
+    data = json.loads(body)
+    data["headers"] = {k.lower(): v for k, v in data["headers"]}
+    return data
+
+
+def test_B50_forwarded_request_carries_what_arr_sends(iis, backend):
+    resp, body = iis.get("/api/path?q=1", headers={
+        "Host": "public.example:8080", "X-Forwarded-For": "198.51.100.7", "X-ARR-SSL": "spoofed",
+        "Connection": "keep-alive, X-Drop-Me", "X-Drop-Me": "1", "X-Keep": "kept"})
+    assert resp.status == 200
+    got = seen(body)
+    h = got["headers"]
+    assert got["target"] == "/path?q=1"
+    assert h["host"] == f"127.0.0.1:{backend}"
+    assert h["x-forwarded-for"].startswith("198.51.100.7, 127.0.0.1:")  # appended, with the client port
+    assert h["max-forwards"] == "10"
+    uuid.UUID(h["x-arr-log-id"])
+    assert h["x-original-url"] == "/api/path?q=1"
+    assert h["x-forwarded-proto"] == "http"
+    assert h["x-keep"] == "kept"
+    assert "x-arr-ssl" not in h and "x-drop-me" not in h
+    assert "user-agent" not in h  # the stand-in adds no client headers of its own
+
+
+def test_B51_preserve_host_header_and_xff_without_port(tmp_path, base_env, backend):
+    s = run_standin(tmp_path, base_env, backend, proxy='preserveHostHeader="true" includePortInXForwardedFor="false"')
+    try:
+        h = seen(s.get("/api/x", headers={"Host": "public.example"})[1])["headers"]
+        assert h["host"] == "public.example"
+        assert h["x-forwarded-for"] == "127.0.0.1"
+    finally:
+        stop(s.proc)
+
+
+def test_B52_response_headers_arr_and_iis_add(iis):
+    resp, _ = iis.get("/api/x")
+    assert resp.getheader("Server") == "Microsoft-IIS/10.0"
+    assert sorted(v for k, v in resp.getheaders() if k == "X-Powered-By") == ["ARR/3.0", "ASP.NET"]
+
+
+def test_B53_absolute_location_from_backend_is_rewritten_to_the_client_host(iis):
+    resp, _ = iis.get("/api/redirect", headers={"Host": "public.example:8080"})
+    assert resp.status == 302
+    assert resp.getheader("Location") == "http://public.example:8080/landing"
+
+
+def test_B54_stopped_backend_is_502_3(tmp_path, base_env):
+    s = run_standin(tmp_path, base_env, free_port())  # nothing listens there
+    try:
+        started = time.monotonic()
+        resp, body = s.get("/api/x")
+        assert resp.status == 502 and b"502.3" in body
+        assert time.monotonic() - started < 2.5  # the configured timeout is 2 s
+    finally:
+        stop(s.proc)
+
+
+def test_B55_backend_slower_than_timeout_is_502_3_after_the_timeout(iis):
+    started = time.monotonic()
+    resp, body = iis.get("/api/slow?s=5")
+    elapsed = time.monotonic() - started
+    assert resp.status == 502 and b"502.3" in body
+    assert 1.9 < elapsed < 4
+
+
+def test_B56_100_mb_response_streams_without_being_held_in_memory(iis):
+    before = iis.peak_rss_kb()
+    conn, resp = iis.request("GET", "/api/big?mb=100")
+    total = 0
+    while chunk := resp.read(1024 * 1024):
+        total += len(chunk)
+    conn.close()
+    assert total == 100 * 1024 * 1024
+    grown_mb = (iis.peak_rss_kb() - before) / 1024
+    assert grown_mb < 20, f"stand-in peak memory grew by {grown_mb:.0f} MB for a 100 MB response"
+
+
+def test_B57_request_body_streams_to_the_backend(tmp_path, base_env, backend):
+    iis = run_standin(tmp_path, base_env, backend, max_body=100 * 1024 * 1024)
+
+    def body():
+        for _ in range(50):
+            yield b"y" * 1024 * 1024
+
+    before = iis.peak_rss_kb()
+    conn, resp = iis.request("POST", "/api/upload", body=body(), headers={"Transfer-Encoding": "chunked"})
+    try:
+        assert seen(resp.read())["body_bytes"] == 50 * 1024 * 1024
+        conn.close()
+        assert (iis.peak_rss_kb() - before) / 1024 < 20
+    finally:
+        stop(iis.proc)
+
+
+def test_B57_chunked_body_over_the_limit_is_404_13(tmp_path, base_env, backend):
+    s = run_standin(tmp_path, base_env, backend, max_body=1000)
+    try:
+        conn, resp = s.request("POST", "/api/upload", body=iter([b"z" * 600, b"z" * 600]),
+                               headers={"Transfer-Encoding": "chunked"})
+        assert resp.status == 404 and b"404.13" in resp.read()
+        conn.close()
+    finally:
+        stop(s.proc)
+
+
+def first_byte_seconds(standin) -> float:
+    started = time.monotonic()
+    conn, resp = standin.request("GET", "/api/trickle?pause=1.5")
+    resp.read(6)
+    elapsed = time.monotonic() - started
+    resp.read()
+    conn.close()
+    return elapsed
+
+
+def test_B58_response_buffer_limit_zero_streams_and_default_buffers(tmp_path, base_env, backend):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    streaming = run_standin(tmp_path / "a", base_env, backend, proxy='responseBufferLimit="0"')
+    buffering = run_standin(tmp_path / "b", base_env, backend)
+    try:
+        assert first_byte_seconds(streaming) < 1.0
+        assert first_byte_seconds(buffering) >= 1.4  # held until the backend finished (under 4096 KB)
+    finally:
+        stop(streaming.proc)
+        stop(buffering.proc)
+
+
+@pytest.mark.parametrize("existing,passes", [("PassThrough", True), ("Auto", True), ("Replace", False)])
+def test_B59_backend_error_bodies_per_existing_response(tmp_path, base_env, backend, existing, passes):
+    s = run_standin(tmp_path, base_env, backend, existing=existing)
+    try:
+        resp, body = s.get("/api/fail")
+        assert resp.status == 500
+        assert (b"backend says no" in body) is passes
+    finally:
+        stop(s.proc)
+
+
+def test_B60_abort_request_drops_the_connection(iis):
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)):
+        iis.get("/abort")
+
+
+def test_B61_site_serves_default_document_and_hides_web_config(iis):
+    resp, body = iis.get("/")
+    assert (resp.status, body) == (200, b"start page")
+    resp, body = iis.get("/web.config")
+    assert resp.status == 404 and b"404.8" in body
+    resp, body = iis.get("/nothing-here")
+    assert resp.status == 404
+
+
+def test_B62_request_filtering_applies_on_the_wire(iis):
+    resp, body = iis.get("/api/a+b")
+    assert resp.status == 404 and b"404.11" in body
+    conn, resp = iis.request("POST", "/api/x", body=b"", headers={"Content-Length": "30000001"})
+    assert resp.status == 404 and b"404.13" in resp.read()
+    conn.close()
+
+
+def test_B63_https_sets_https_variable_and_arr_ssl_header(iis):
+    resp, body = iis.get("/api/x", tls=True)
+    h = seen(body)["headers"]
+    assert h["x-forwarded-proto"] == "https"
+    assert "x-arr-ssl" in h
+
+
+def test_log_line_per_request(iis):
+    iis.get("/api/logged?x=1")
+    deadline = time.monotonic() + 5
+    while "/api/logged x=1" not in iis.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert " GET /api/logged x=1 " in iis.log.read_text()

@@ -1,0 +1,56 @@
+"""Helpers shared by the test suites: free ports, processes, and polling (never fixed sleeps)."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return 200 <= r.status < 300
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start(cmd, env, url: str, log_path, timeout: float = 30):
+    """Starts cmd and polls url until it answers 2xx; on timeout shows the process's output."""
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: proc.poll() is not None or http_ok(url), timeout, f"{url} to answer")
+        if proc.poll() is not None:
+            raise RuntimeError(f"{cmd} exited with {proc.returncode}")
+    except Exception:
+        stop(proc)
+        log.close()
+        raise RuntimeError(f"could not start {cmd}:\n{open(log_path, errors='replace').read()}") from None
+    return proc
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
