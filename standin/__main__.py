@@ -34,6 +34,10 @@ def main(argv=None) -> int:
     serve_p.add_argument("--https-listen", action="append", default=[], metavar="HOST:PORT")
     serve_p.add_argument("--cert", help="PEM certificate chain, for --https-listen")
     serve_p.add_argument("--key", help="PEM private key, for --https-listen")
+    serve_p.add_argument("--pfx", type=Path, help="PKCS#12 certificate and key (what IIS binds), for --https-listen")
+    serve_p.add_argument("--pfx-password-file", type=Path)
+    serve_p.add_argument("--https-if-secret", metavar="HOST:PORT",
+                         help="listen with HTTPS here when the secrets tls_pfx (and tls_password) are in /run/secrets")
 
     test_p = sub.add_parser("test", help="evaluate one request without a network and print JSON")
     _common(test_p)
@@ -55,20 +59,39 @@ def main(argv=None) -> int:
         return _test(args, config, site_root)
     if not args.listen and not args.https_listen:
         parser.error("serve needs --listen and/or --https-listen")
-    if args.https_listen and not (args.cert and args.key):
-        parser.error("--https-listen needs --cert and --key")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    return asyncio.run(_serve(args, config, site_root))
+    try:
+        tls = _tls(args)
+    except (OSError, ValueError) as exc:
+        print(f"certificate error: {exc}", file=sys.stderr)
+        return 2
+    if args.https_listen and tls is None:
+        parser.error("--https-listen needs --cert and --key, or --pfx")
+    if args.https_if_secret and tls is not None:
+        args.https_listen.append(args.https_if_secret)
+    return asyncio.run(_serve(args, config, site_root, tls))
 
 
-async def _serve(args, config, site_root) -> int:
+def _tls(args):
+    from . import tls
+
+    if args.pfx:
+        return tls.from_pfx(args.pfx, args.pfx_password_file)
+    if args.cert and args.key:
+        return tls.from_pem(args.cert, args.key)
+    if args.https_if_secret:
+        return tls.from_secrets()
+    return None
+
+
+async def _serve(args, config, site_root, tls) -> int:
     from .server import serve  # aiohttp is needed only to serve
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await serve(config, site_root, args.listen, args.https_listen, args.cert, args.key, stop)
+    await serve(config, site_root, args.listen, args.https_listen, tls, stop)
     return 0
 
 

@@ -273,12 +273,6 @@ class StandIn:
         return resp
 
 
-def ssl_context(cert: str, key: str) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
-    return ctx
-
-
 def parse_listen(value: str) -> tuple[str, int]:
     m = re.fullmatch(r"\[?([^\]]*)\]?:(\d+)", value)
     if not m:
@@ -287,7 +281,7 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 async def serve(config: Config, site_root: Path, listen: list[str], https_listen: list[str],
-                cert: str | None, key: str | None, stop: asyncio.Event):
+                tls: tuple[ssl.SSLContext, str] | None, stop: asyncio.Event):
     standin = StandIn(config, site_root)
     await standin.start()
     # HTTP.sys limits: MaxFieldLength and MaxRequestBytes are 16 KB each.
@@ -296,8 +290,7 @@ async def serve(config: Config, site_root: Path, listen: list[str], https_listen
     await runner.setup()
     sites = [web.TCPSite(runner, *parse_listen(a)) for a in listen]
     if https_listen:
-        ctx = ssl_context(cert, key)
-        standin.ssl_description = "256|128|standin|standin"
+        ctx, standin.ssl_description = tls
         sites += [web.TCPSite(runner, *parse_listen(a), ssl_context=ctx) for a in https_listen]
     for site in sites:
         await site.start()

@@ -54,3 +54,18 @@ def stop(proc):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def write_pfx(ca, path, password: str, *hostnames: str) -> None:
+    """A PKCS#12 file (what IIS binds) for hostnames, issued by a trustme CA, password-protected."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509 import load_pem_x509_certificate
+
+    issued = ca.issue_cert(*hostnames)
+    key = serialization.load_pem_private_key(issued.private_key_pem.bytes(), None)
+    cert = load_pem_x509_certificate(issued.cert_chain_pems[0].bytes())
+    data = pkcs12.serialize_key_and_certificates(
+        b"tls", key, cert, None, serialization.BestAvailableEncryption(password.encode()))
+    with open(path, "wb") as f:
+        f.write(data)

@@ -271,3 +271,30 @@ def test_log_line_per_request(iis):
     while "/api/logged x=1" not in iis.log.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert " GET /api/logged x=1 " in iis.log.read_text()
+
+
+def test_B63_https_from_a_password_protected_pfx(tmp_path, base_env, backend):
+    from tests.support import write_pfx
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "web.config").write_text(WEB.format(port=backend))
+    (tmp_path / "server.config").write_text(SERVER.format(proxy="", existing="Auto", max_body=1000))
+    ca = trustme.CA()
+    write_pfx(ca, tmp_path / "tls.pfx", "s3cret", "localhost")
+    (tmp_path / "password").write_text("s3cret\n")
+    port, https_port = free_port(), free_port()
+    proc = start([sys.executable, "-m", "standin", "serve", "--web-config", str(site / "web.config"),
+                  "--settings", str(tmp_path / "server.config"), "--listen", f"127.0.0.1:{port}",
+                  "--https-listen", f"127.0.0.1:{https_port}", "--pfx", str(tmp_path / "tls.pfx"),
+                  "--pfx-password-file", str(tmp_path / "password")],
+                 base_env, f"http://127.0.0.1:{port}/api/ready", tmp_path / "log")
+    try:
+        resp, body = StandIn(proc, port, https_port, ca, None).get("/api/x", tls=True)
+        h = seen(body)["headers"]
+        assert h["x-forwarded-proto"] == "https"
+        import re
+
+        assert re.fullmatch(r"\d+\|\d+\|[^|]*trustme[^|]*\|[^|]*", h["x-arr-ssl"]), h["x-arr-ssl"]
+    finally:
+        stop(proc)

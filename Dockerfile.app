@@ -1,0 +1,28 @@
+# The Flask app, for Linux (gunicorn) and Windows (waitress) alike.
+#   Linux:   docker build -f Dockerfile.app .
+#   Windows: docker build -f Dockerfile.app --build-arg BASE_IMAGE=python:3.11-windowsservercore-ltsc2022 --build-arg RUN_AS=ContainerUser .
+#   Offline: add --build-arg PIP_NO_INDEX=1 after filling wheelhouse/ (scripts/wheelhouse).
+# Only exec-form RUN and forward slashes, so the same lines work under /bin/sh and cmd, and with
+# the docker SDK's classic builder (no BuildKit syntax).
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
+
+# pip reads these from the environment: PIP_NO_INDEX=1 installs from wheelhouse/ only.
+ARG PIP_NO_INDEX=0
+ARG PIP_FIND_LINKS=/wheelhouse
+# A numeric user needs no passwd entry on Linux; Windows images pass ContainerUser.
+ARG RUN_AS=10001
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /srv
+COPY requirements/app.txt requirements/app.txt
+COPY wheelhouse /wheelhouse
+RUN ["python", "-m", "pip", "install", "--no-cache-dir", "--no-compile", "-r", "requirements/app.txt"]
+
+COPY app app
+
+USER ${RUN_AS}
+CMD ["python", "-m", "app.serve"]
