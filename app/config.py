@@ -26,6 +26,7 @@ class Settings:
     diagnostics: bool
     trusted_proxy: str
     max_body_bytes: int
+    hsts_seconds: int
 
     @property
     def mount(self) -> str:
@@ -68,6 +69,7 @@ def from_env(environ=None) -> Settings:
         trusted_proxy=get("IIS_ADDRESS", lambda v: ipaddress.ip_address(v) is not None, str,
                           "the IP address of the IIS container"),
         max_body_bytes=get("MAX_BODY_BYTES", positive, int, "bytes, above 0"),
+        hsts_seconds=get("APP_HSTS_SECONDS", lambda v: v >= 0, int, "seconds, 0 or more"),
     )
     proxy_timeout = get("PROXY_TIMEOUT", lambda v: v > 0, _timespan_seconds, "hh:mm:ss")
     if proxy_timeout and settings["timeout_seconds"] and settings["timeout_seconds"] >= proxy_timeout:

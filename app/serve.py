@@ -60,6 +60,10 @@ class AccessLog:
 
     def __call__(self, environ, start_response):
         started, status = time.monotonic(), ["-"]
+        # Read before the app runs: DispatcherMiddleware moves the prefix out of PATH_INFO in place.
+        target = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        if environ.get("QUERY_STRING"):
+            target += "?" + environ["QUERY_STRING"]
 
         def recording_start_response(code, headers, exc_info=None):
             status[0] = code.split(" ", 1)[0]
@@ -68,7 +72,6 @@ class AccessLog:
         try:
             return self.app(environ, recording_start_response)
         finally:
-            target = environ.get("PATH_INFO", "") + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
             self.log.info('%s "%s" "%s %s %s" %s %dms', environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR", "-"),
                           environ.get("REQUEST_METHOD"), target, environ.get("SERVER_PROTOCOL"), status[0],
                           (time.monotonic() - started) * 1000)

@@ -37,6 +37,8 @@ def create_app(settings: Settings) -> Flask:
             help_url=url_for("help", _external=True),
             body_bytes=len(request.get_data()),
             headers={k: v for k, v in request.headers.items()},
+            # The hop as received, before the trusted-proxy step rewrote it (empty for direct clients).
+            as_received=request.environ.get("werkzeug.proxy_fix.orig", {}),
         )
 
     @app.route("/_diagnostics/redirect")
@@ -44,5 +46,12 @@ def create_app(settings: Settings) -> Flask:
         if not settings.diagnostics:
             abort(404)
         return redirect(url_for("help", _external=True))
+
+    @app.after_request
+    def strict_transport_security(response):
+        # The scheme is the client's, from the one trusted proxy (wsgi.OneTrustedProxy).
+        if settings.hsts_seconds and request.scheme == "https":
+            response.headers["Strict-Transport-Security"] = f"max-age={settings.hsts_seconds}"
+        return response
 
     return app

@@ -27,9 +27,16 @@ def test_links_and_redirects_carry_the_original_scheme_host_and_prefix(client, s
     seen = get(client, f"{settings.mount}/_diagnostics", headers=headers).json
     assert seen["help_url"] == f"https://www.example.com:8443{settings.mount}/help"
     assert (seen["remote_addr"], seen["scheme"], seen["script_root"]) == ("203.0.113.9", "https", settings.mount)
+    assert (seen["as_received"]["REMOTE_ADDR"], seen["as_received"]["HTTP_HOST"]) == (IIS, "app:50100")
     redirect = get(client, f"{settings.mount}/_diagnostics/redirect", headers=headers)
     assert redirect.status_code == 302
     assert redirect.headers["Location"] == f"https://www.example.com:8443{settings.mount}/help"
+
+
+def test_hsts_only_on_https(client, settings):
+    assert "Strict-Transport-Security" not in get(client, f"{settings.mount}/").headers
+    resp = get(client, f"{settings.mount}/", headers={"X-Forwarded-Proto": "https"})
+    assert resp.headers["Strict-Transport-Security"] == f"max-age={settings.hsts_seconds}"
 
 
 def test_only_one_hop_of_x_forwarded_for_is_trusted(client, settings):

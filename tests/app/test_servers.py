@@ -26,7 +26,7 @@ def test_launcher_serves_the_app_with_an_access_log(server, project_env, base_en
     finally:
         stop(proc)
     text = log.read_text()
-    assert f"GET /{prefix}/help" in text or f"GET /help" in text  # waitress logs PATH_INFO under the mount
+    assert f"GET /{prefix}/help" in text
     assert "Debugger" not in text and "development server" not in text
 
 
@@ -36,3 +36,28 @@ def test_launcher_exits_2_on_bad_settings(project_env, base_env):
                          timeout=30)
     assert out.returncode == 2
     assert "APP_PORT='nope' is invalid" in out.stderr
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "waitress"])
+@pytest.mark.parametrize("trusted", [True, False])
+def test_forwarded_headers_are_used_only_from_the_trusted_proxy(server, trusted, project_env, base_env, tmp_path):
+    import json
+
+    port = free_port()
+    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", "APP_DIAGNOSTICS": "true",
+           # Loopback plays IIS's address when trusted; otherwise the proxy is elsewhere.
+           "IIS_ADDRESS": "127.0.0.1" if trusted else "192.0.2.1"}
+    prefix = project_env["APP_PREFIX"]
+    proc = start([sys.executable, "-m", "app.serve", "--server", server], env,
+                 f"http://127.0.0.1:{port}/{prefix}/health", tmp_path / "server.log")
+    try:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/{prefix}/_diagnostics", headers={
+            "X-Forwarded-For": "203.0.113.9", "X-Original-Host": "public.example", "X-Forwarded-Proto": "https"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            seen = json.load(r)
+    finally:
+        stop(proc)
+    if trusted:
+        assert (seen["remote_addr"], seen["host"], seen["scheme"]) == ("203.0.113.9", "public.example", "https")
+    else:
+        assert (seen["remote_addr"], seen["host"], seen["scheme"]) == ("127.0.0.1", f"127.0.0.1:{port}", "http")

@@ -1,0 +1,45 @@
+import pytest
+import trustme
+
+from tests.smoke.stack import Stack, say
+from tests.support import write_pfx
+
+HEALTH_TIMEOUT = {"linux": 120, "windows": 600}
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory):
+    """A CA the tests trust and a PFX for localhost, handed to the stack as compose secrets."""
+    folder = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    password = "smoke-test-only"
+    write_pfx(ca, folder / "tls.pfx", password, "localhost")
+    (folder / "password.txt").write_text(password)
+    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+    return {"TLS_PFX_FILE": str(folder / "tls.pfx"), "TLS_PASSWORD_FILE": str(folder / "password.txt"),
+            "ca": str(folder / "ca.pem")}
+
+
+@pytest.fixture(scope="session")
+def stack(tls):
+    s = Stack({"APP_DIAGNOSTICS": "true", "TLS_PFX_FILE": tls["TLS_PFX_FILE"],
+               "TLS_PASSWORD_FILE": tls["TLS_PASSWORD_FILE"]})
+    say(f"smoke: {s.os_type} engine, compose files {s.files}, prefix /{s.settings['APP_PREFIX']}, "
+        f"app port {s.settings['APP_PORT']}")
+    s.build()
+    s.down()
+    try:
+        s.up()
+        seconds = s.wait_healthy(HEALTH_TIMEOUT[s.os_type])
+        say(f"smoke: stack healthy after {seconds:.1f}s")
+        yield s
+    finally:
+        s.down()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and "stack" in item.funcargs:
+        report.sections.append(("container logs", item.funcargs["stack"].logs()))

@@ -1,0 +1,115 @@
+"""The stack under test, driven through the compose CLI and inspected with the docker SDK.
+
+The engine's OS type picks the stack: docker-compose.yml (Windows, real IIS) or
+docker-compose.linux.yml (the IIS stand-in). Both run the same tests.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docker
+
+from tests.paths import ENV_EXAMPLE, ROOT, read_env_file
+
+PROJECT = "flask-iis-smoke"
+COMPOSE_FILES = {"windows": "docker-compose.yml", "linux": "docker-compose.linux.yml"}
+HTTPS_OVERRIDE = "docker-compose.https.yml"
+
+
+def say(message: str) -> None:
+    """Progress that must stream even while pytest captures output."""
+    sys.__stdout__.write(message + "\n")
+    sys.__stdout__.flush()
+
+
+class Stack:
+    def __init__(self, overrides: dict[str, str]):
+        self.client = docker.from_env(timeout=300)
+        self.os_type = self.client.info()["OSType"]
+        env_file = ROOT / ".env"
+        # As compose does: the shell's environment wins over .env for the same name.
+        settings = read_env_file(env_file if env_file.exists() else ENV_EXAMPLE)
+        settings.update({k: os.environ[k] for k in settings if k in os.environ})
+        settings.update(overrides)
+        self.settings = settings
+        self.env = {**os.environ, **settings}
+        self.files = [COMPOSE_FILES[self.os_type], HTTPS_OVERRIDE]
+
+    # --- compose ------------------------------------------------------------------------------
+
+    def compose(self, *args: str, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess:
+        cmd = ["docker", "compose", "-p", PROJECT]
+        for f in self.files:
+            cmd += ["-f", f]
+        return subprocess.run(cmd + list(args), cwd=ROOT, env=self.env, check=check, text=True,
+                              capture_output=capture, timeout=900)
+
+    def build(self) -> None:
+        """Builds every service's image with the docker SDK, as the compose file defines it."""
+        config = json.loads(self.compose("config", "--format", "json", capture=True).stdout)
+        for name, service in config["services"].items():
+            build = service["build"]
+            say(f"building {service['image']} ({build.get('dockerfile')}) for service {name}")
+            started = time.monotonic()
+            stream = self.client.api.build(path=build["context"], dockerfile=build.get("dockerfile"),
+                                           tag=service["image"], buildargs=build.get("args") or {},
+                                           rm=True, decode=True)
+            for chunk in stream:
+                if "stream" in chunk and chunk["stream"].strip():
+                    say("  " + chunk["stream"].rstrip())
+                if "error" in chunk:
+                    raise RuntimeError(f"building {service['image']} failed: {chunk['error']}")
+            say(f"built {service['image']} in {time.monotonic() - started:.0f}s")
+
+    def up(self) -> None:
+        self.compose("up", "--detach", "--no-build", "--remove-orphans")
+
+    def down(self) -> None:
+        self.compose("down", "--volumes", "--remove-orphans", "--timeout", "20", check=False)
+
+    # --- inspection with the SDK --------------------------------------------------------------
+
+    def containers(self):
+        return self.client.containers.list(all=True, filters={"label": f"com.docker.compose.project={PROJECT}"})
+
+    def container(self, service: str):
+        found = self.client.containers.list(all=True, filters={"label": [
+            f"com.docker.compose.project={PROJECT}", f"com.docker.compose.service={service}"]})
+        if len(found) != 1:
+            raise LookupError(f"expected one container for service {service}, found {len(found)}")
+        return found[0]
+
+    def wait_healthy(self, timeout: float) -> float:
+        """Polls every container's health until all are healthy; fails at once if one dies."""
+        started = time.monotonic()
+        deadline = started + timeout
+        while True:
+            states = {}
+            for c in self.containers():
+                c.reload()
+                state = c.attrs["State"]
+                states[c.labels["com.docker.compose.service"]] = (state["Status"], state.get("Health", {}).get("Status"))
+            for service, (status, health) in states.items():
+                if status in ("exited", "dead") or health == "unhealthy":
+                    raise RuntimeError(f"service {service} is {status}/{health}\n{self.logs()}")
+            if states and all(h == "healthy" for _, h in states.values()):
+                return time.monotonic() - started
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not healthy after {timeout}s: {states}\n{self.logs()}")
+            time.sleep(0.5)
+
+    def address(self, service: str) -> str:
+        networks = self.container(service).attrs["NetworkSettings"]["Networks"]
+        return next(iter(networks.values()))["IPAddress"]
+
+    def logs(self) -> str:
+        out = []
+        for c in self.containers():
+            text = c.logs(timestamps=True).decode(errors="replace")
+            out.append(f"----- logs of {c.name} ({c.status}) -----\n{text[-20000:]}")
+        return "\n".join(out)

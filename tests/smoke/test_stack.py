@@ -1,0 +1,163 @@
+"""End to end through the proxy, on whichever stack the engine runs (Linux stand-in or Windows IIS).
+
+Every assertion is the same for both stacks; where Windows differs it is said why.
+"""
+import http.client
+import ipaddress
+import time
+
+import pytest
+import requests
+
+from tests.support import wait_until
+
+FLASK_404 = "The requested URL was not found on the server"
+
+
+@pytest.fixture(scope="module")
+def s(stack):
+    return stack.settings
+
+
+@pytest.fixture(scope="module")
+def base(s):
+    return f"http://localhost:{s['IIS_HTTP_PORT']}"
+
+
+@pytest.fixture(scope="module")
+def prefix(s):
+    return "/" + s["APP_PREFIX"]
+
+
+def get(url, **kw):
+    return requests.get(url, timeout=30, allow_redirects=False, **kw)
+
+
+def test_hello_world(base, prefix):
+    r = get(f"{base}{prefix}/")
+    assert (r.status_code, r.text) == (200, "Hello World!!!")
+
+
+def test_help_page(base, prefix):
+    r = get(f"{base}{prefix}/help")
+    assert (r.status_code, r.text) == (200, "This is the Help Page")
+
+
+def test_prefix_in_any_case_reaches_the_app(base, prefix):
+    r = get(f"{base}{prefix.upper()}/help")
+    assert (r.status_code, r.text) == (200, "This is the Help Page")
+
+
+def test_site_root_stays_with_iis(base):
+    r = get(f"{base}/")
+    assert r.status_code == 200
+    assert "Hello World" not in r.text and "IIS" in r.text
+
+
+def test_prefix_lookalike_is_not_forwarded(base, prefix):
+    r = get(f"{base}{prefix}X")
+    assert r.status_code == 404
+    assert FLASK_404 not in r.text  # IIS's 404, not Flask's
+
+
+def test_outside_the_prefix_is_not_forwarded(base):
+    r = get(f"{base}/help")
+    assert r.status_code == 404 and FLASK_404 not in r.text
+
+
+def test_what_the_app_sees_through_the_proxy(stack, base, prefix, s):
+    # A client-supplied X-Forwarded-For must not become the client address: IIS appends the real one.
+    r = get(f"{base}{prefix}/_diagnostics", headers={"X-Forwarded-For": "203.0.113.50"})
+    seen = r.json()
+    assert seen["host"] == f"localhost:{s['IIS_HTTP_PORT']}"  # from X-Original-Host
+    assert seen["scheme"] == "http"
+    assert seen["script_root"] == prefix
+    assert seen["help_url"] == f"http://localhost:{s['IIS_HTTP_PORT']}{prefix}/help"
+    client = ipaddress.ip_address(seen["remote_addr"])
+    assert str(client) not in ("203.0.113.50", s["IIS_ADDRESS"])
+    headers = seen["headers"]
+    assert headers["X-Original-Host"] == f"localhost:{s['IIS_HTTP_PORT']}"
+    assert headers["X-Forwarded-Proto"] == "http"
+    assert headers["X-Forwarded-For"] == f"203.0.113.50, {client}"  # no client port (server.config)
+    assert "X-Original-Url" in headers or "X-Original-URL" in headers
+    received = seen["as_received"]
+    assert received["REMOTE_ADDR"] == s["IIS_ADDRESS"]  # the one trusted hop
+    assert received["HTTP_HOST"] == f"{s['APP_HOST']}:{s['APP_PORT']}"  # ARR's default: the backend's host
+
+
+def test_absolute_redirect_keeps_the_original_host_and_prefix(base, prefix, s):
+    r = get(f"{base}{prefix}/_diagnostics/redirect")
+    assert r.status_code == 302
+    assert r.headers["Location"] == f"http://localhost:{s['IIS_HTTP_PORT']}{prefix}/help"
+
+
+def test_https_reaches_the_app_as_https(tls, prefix, s):
+    url = f"https://localhost:{s['IIS_HTTPS_PORT']}{prefix}/_diagnostics"
+    r = get(url, verify=tls["ca"])
+    seen = r.json()
+    assert seen["scheme"] == "https"
+    assert seen["help_url"] == f"https://localhost:{s['IIS_HTTPS_PORT']}{prefix}/help"
+    assert r.headers["Strict-Transport-Security"] == f"max-age={s['APP_HSTS_SECONDS']}"
+
+
+def test_no_version_revealing_headers(base, prefix):
+    r = get(f"{base}{prefix}/help")
+    assert "X-Powered-By" not in r.headers
+    assert "Server" not in r.headers or "Microsoft-IIS" not in r.headers["Server"]
+
+
+def test_body_over_the_limit_is_refused_by_iis(s, prefix):
+    conn = http.client.HTTPConnection("localhost", int(s["IIS_HTTP_PORT"]), timeout=30)
+    conn.putrequest("POST", f"{prefix}/_diagnostics")
+    conn.putheader("Content-Length", str(int(s["MAX_BODY_BYTES"]) + 1))
+    conn.endheaders()
+    resp = conn.getresponse()
+    body = resp.read().decode(errors="replace")
+    conn.close()
+    assert resp.status == 404  # 404.13 from request filtering, before the app
+    assert "Request Entity Too Large" not in body
+
+
+def test_direct_client_cannot_spoof_forwarded_headers(stack, prefix, s):
+    app = stack.address("app")
+    r = get(f"http://{app}:{s['APP_PORT']}{prefix}/_diagnostics", headers={
+        "X-Forwarded-For": "6.6.6.6", "X-Original-Host": "evil.example", "X-Forwarded-Proto": "https"})
+    seen = r.json()
+    assert seen["remote_addr"] != "6.6.6.6"
+    assert seen["scheme"] == "http"
+    assert seen["host"] == f"{app}:{s['APP_PORT']}"
+    assert seen["as_received"] == {}  # the trusted-proxy step did not run
+
+
+def test_logs_reach_docker_logs(stack, base, prefix):
+    get(f"{base}{prefix}/help?from=smoke")
+    # IIS flushes its W3C log about once a minute (HTTP.sys buffering); the stand-in at once.
+    timeout = 120 if stack.os_type == "windows" else 15
+    for service in ("app", "iis"):
+        container = stack.container(service)
+        wait_until(lambda: f"{prefix}/help" in container.logs().decode(errors="replace"), timeout,
+                   f"{service}'s log to show the request", interval=0.5)
+
+
+def test_containers_do_not_run_as_root(stack):
+    services = ["app", "iis"] if stack.os_type == "linux" else ["app"]  # IIS needs ContainerAdministrator
+    for service in services:
+        user = stack.container(service).attrs["Config"]["User"]
+        assert user not in ("", "0", "root", "ContainerAdministrator"), f"{service} runs as {user!r}"
+
+
+def test_app_recreated_is_found_again_quickly(stack, base, prefix):
+    """A recreated backend gets a new address; the proxy must find it (field notes: stale upstream IPs)."""
+    before = stack.container("app").id
+    stack.compose("up", "--detach", "--no-build", "--no-deps", "--force-recreate", "app")
+    assert stack.container("app").id != before
+    started = time.monotonic()
+
+    def healthy_through_proxy():
+        try:
+            return get(f"{base}{prefix}/help").status_code == 200
+        except requests.RequestException:
+            return False
+
+    wait_until(healthy_through_proxy, 120, "the proxy to reach the recreated app", interval=0.5)
+    print(f"proxy reached the recreated app after {time.monotonic() - started:.1f}s")
