@@ -25,4 +25,5 @@ RUN ["python", "-m", "pip", "install", "--no-cache-dir", "--no-compile", "-r", "
 COPY app app
 
 USER ${RUN_AS}
+HEALTHCHECK --interval=5s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-m", "app.healthcheck"]
 CMD ["python", "-m", "app.serve"]

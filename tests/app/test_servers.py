@@ -61,3 +61,16 @@ def test_forwarded_headers_are_used_only_from_the_trusted_proxy(server, trusted,
         assert (seen["remote_addr"], seen["host"], seen["scheme"]) == ("203.0.113.9", "public.example", "https")
     else:
         assert (seen["remote_addr"], seen["host"], seen["scheme"]) == ("127.0.0.1", f"127.0.0.1:{port}", "http")
+
+
+def test_healthcheck_exit_codes(project_env, base_env, tmp_path):
+    port = free_port()
+    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1"}
+    check = [sys.executable, "-m", "app.healthcheck"]
+    assert subprocess.run(check, env=env, cwd=ROOT, capture_output=True, timeout=30).returncode == 1
+    proc = start([sys.executable, "-m", "app.serve"], env, f"http://127.0.0.1:{port}/{project_env['APP_PREFIX']}/health",
+                 tmp_path / "server.log")
+    try:
+        assert subprocess.run(check, env=env, cwd=ROOT, capture_output=True, timeout=30).returncode == 0
+    finally:
+        stop(proc)

@@ -21,17 +21,29 @@ def tls(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def stack(tls):
+def live(pytestconfig):
+    """Prints at once, past pytest's output capture: image builds are long and must show progress."""
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+
+    def out(message: str):
+        with capture.global_and_fixture_disabled():
+            say(message)
+
+    return out
+
+
+@pytest.fixture(scope="session")
+def stack(tls, live):
     s = Stack({"APP_DIAGNOSTICS": "true", "TLS_PFX_FILE": tls["TLS_PFX_FILE"],
-               "TLS_PASSWORD_FILE": tls["TLS_PASSWORD_FILE"]})
-    say(f"smoke: {s.os_type} engine, compose files {s.files}, prefix /{s.settings['APP_PREFIX']}, "
+               "TLS_PASSWORD_FILE": tls["TLS_PASSWORD_FILE"]}, say=live)
+    live(f"smoke: {s.os_type} engine, compose files {s.files}, prefix /{s.settings['APP_PREFIX']}, "
         f"app port {s.settings['APP_PORT']}")
     s.build()
     s.down()
     try:
         s.up()
         seconds = s.wait_healthy(HEALTH_TIMEOUT[s.os_type])
-        say(f"smoke: stack healthy after {seconds:.1f}s")
+        live(f"smoke: stack healthy after {seconds:.1f}s")
         yield s
     finally:
         s.down()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,13 +21,12 @@ HTTPS_OVERRIDE = "docker-compose.https.yml"
 
 
 def say(message: str) -> None:
-    """Progress that must stream even while pytest captures output."""
-    sys.__stdout__.write(message + "\n")
-    sys.__stdout__.flush()
+    print(message, flush=True)
 
 
 class Stack:
-    def __init__(self, overrides: dict[str, str]):
+    def __init__(self, overrides: dict[str, str], say=say):
+        self.say = say
         self.client = docker.from_env(timeout=300)
         self.os_type = self.client.info()["OSType"]
         env_file = ROOT / ".env"
@@ -54,17 +52,17 @@ class Stack:
         config = json.loads(self.compose("config", "--format", "json", capture=True).stdout)
         for name, service in config["services"].items():
             build = service["build"]
-            say(f"building {service['image']} ({build.get('dockerfile')}) for service {name}")
+            self.say(f"building {service['image']} ({build.get('dockerfile')}) for service {name}")
             started = time.monotonic()
             stream = self.client.api.build(path=build["context"], dockerfile=build.get("dockerfile"),
                                            tag=service["image"], buildargs=build.get("args") or {},
                                            rm=True, decode=True)
             for chunk in stream:
                 if "stream" in chunk and chunk["stream"].strip():
-                    say("  " + chunk["stream"].rstrip())
+                    self.say("  " + chunk["stream"].rstrip())
                 if "error" in chunk:
                     raise RuntimeError(f"building {service['image']} failed: {chunk['error']}")
-            say(f"built {service['image']} in {time.monotonic() - started:.0f}s")
+            self.say(f"built {service['image']} in {time.monotonic() - started:.0f}s")
 
     def up(self) -> None:
         self.compose("up", "--detach", "--no-build", "--remove-orphans")
