@@ -1,6 +1,7 @@
 """The WSGI entry point: the app mounted under its prefix, behind exactly one trusted proxy.
 
-    DispatcherMiddleware(NotFound(), {"/myApp": app})   # as in the original post
+The mount is the original post's DispatcherMiddleware(NotFound(), {prefix: app}), with the prefix
+taken from APP_PREFIX instead of written into the code.
 """
 from __future__ import annotations
 

@@ -1,0 +1,110 @@
+"""The IIS files checked without IIS: web.config and server.config hold only elements and
+attributes IIS defines, with values of the right type (the stand-in's strict loader, which
+refuses anything else with file and line); the installer manifest is the one place for download
+URLs and hashes; the PowerShell scripts parse."""
+import json
+import re
+import subprocess
+
+import pytest
+
+from standin.config import ConfigError, load
+from tests.paths import ROOT, SERVER_CONFIG, WEB_CONFIG
+
+MANIFEST = ROOT / "iis" / "installers.json"
+PS_PARSE = ROOT / "tools" / "ps-parse"
+
+
+def test_web_config_and_server_config_are_valid(project_env):
+    config = load(WEB_CONFIG, SERVER_CONFIG, expand_env=True, environ=project_env)
+    assert [r.name for r in config.rules] == ["Redirect to HTTPS", "Forward to Flask"]
+
+
+@pytest.mark.parametrize("broken,message", [
+    ('<match url="^%APP_PREFIX%(/.*)?$" />', 'attribute \'ignoreCas\''),
+    ('<match url="^%APP_PREFIX%(/.*)?$" />', "must be true or false"),
+    ('<match url="^%APP_PREFIX%(/.*)?$" />', "not well-formed"),
+])
+def test_a_broken_web_config_is_refused_with_its_line(tmp_path, project_env, broken, message):
+    replacement = {
+        "attribute 'ignoreCas'": '<match url="^%APP_PREFIX%(/.*)?$" ignoreCas="true" />',
+        "must be true or false": '<match url="^%APP_PREFIX%(/.*)?$" ignoreCase="maybe" />',
+        "not well-formed": '<match url="^%APP_PREFIX%(/.*)?$">',
+    }[message]
+    text = WEB_CONFIG.read_text()
+    assert broken in text
+    bad = tmp_path / "web.config"
+    bad.write_text(text.replace(broken, replacement))
+    line = text[: text.index(broken)].count("\n") + 1
+    with pytest.raises(ConfigError) as err:
+        load(bad, SERVER_CONFIG, expand_env=True, environ=project_env)
+    assert message in str(err.value)
+    # The line of the broken element: as file:line, or for a tag mismatch in libxml's own words.
+    assert re.search(rf"web\.config:{line}:|line {line}\b", str(err.value)), str(err.value)
+
+
+def test_a_broken_server_config_is_refused(tmp_path, project_env):
+    bad = tmp_path / "server.config"
+    bad.write_text(SERVER_CONFIG.read_text().replace('responseBufferLimit="0"', 'responseBufferLimit="none"'))
+    with pytest.raises(ConfigError, match="responseBufferLimit.*whole number"):
+        load(WEB_CONFIG, bad, expand_env=True, environ=project_env)
+
+
+def manifest() -> dict:
+    return {k: v for k, v in json.loads(MANIFEST.read_text()).items() if not k.startswith("_")}
+
+
+def test_installer_manifest_entries_are_complete_and_consistent():
+    entries = manifest()
+    assert sorted(entries) == ["ARR", "LogMonitor", "UrlRewrite"]
+    for name, e in entries.items():
+        assert re.fullmatch(r"https://(download\.microsoft\.com|github\.com/microsoft)/\S+", e["url"]), name
+        assert e["url"].rsplit("/", 1)[1] == e["file"], name
+        assert e["kind"] in ("msi", "exe")
+        assert e.get("sha256") is None or re.fullmatch(r"[0-9A-F]{64}", e["sha256"]), name
+        assert e.get("sha1") is None or re.fullmatch(r"[0-9A-F]{40}", e["sha1"]), name
+        assert e["hash_source"], name
+    # The MSIs are always verified; only LogMonitor waits for a pin (its hash is printed at build).
+    assert entries["UrlRewrite"]["sha256"] and entries["ARR"]["sha1"]
+
+
+def test_urls_and_hashes_live_only_in_the_manifest():
+    values = [v for e in manifest().values() for k, v in e.items() if k in ("url", "sha256", "sha1") and v]
+    for path in [ROOT / "Dockerfile.iis", *ROOT.glob("iis/*.ps1"), ROOT / "README.md"]:
+        text = path.read_text()
+        for value in values:
+            assert value not in text, f"{value} is repeated in {path.name}"
+
+
+def test_dockerfile_installs_every_manifest_entry_and_verifies_the_modules():
+    text = (ROOT / "Dockerfile.iis").read_text()
+    for name in manifest():
+        assert f"Install-Module.ps1 -Name {name}\n" in text
+    assert "Install-Module.ps1 -Verify" in text
+
+
+def ps_parse(*files):
+    return subprocess.run(["node", "--no-deprecation", str(PS_PARSE / "parse.mjs"), *map(str, files)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_powershell_scripts_parse():
+    scripts = sorted((ROOT / "iis").glob("*.ps1"))
+    assert len(scripts) == 3
+    result = ps_parse(*scripts)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(": ok") == 3
+
+
+def test_powershell_parser_reports_a_syntax_error_with_its_line(tmp_path):
+    bad = tmp_path / "bad.ps1"
+    bad.write_text("$ErrorActionPreference = 'Stop'\nif ($x {\n  Write-Host 'unclosed'\n")
+    result = ps_parse(bad)
+    assert result.returncode == 1
+    assert re.search(r"bad\.ps1:\d+:\d+: (syntax error|missing)", result.stdout)
+
+
+def test_log_monitor_config_is_json_with_iis_logs():
+    config = json.loads((ROOT / "iis" / "LogMonitorConfig.json").read_text())
+    kinds = {s["type"] for s in config["LogConfig"]["sources"]}
+    assert {"EventLog", "File", "ETW"} <= kinds
