@@ -69,7 +69,11 @@ def main(argv=None) -> int:
         parser.error("--https-listen needs --cert and --key, or --pfx")
     if args.https_if_secret and tls is not None:
         args.https_listen.append(args.https_if_secret)
-    return asyncio.run(_serve(args, config, site_root, tls))
+    try:
+        import uvloop  # libuv's event loop: several times fewer CPU cycles per forwarded request
+    except ImportError:
+        return asyncio.run(_serve(args, config, site_root, tls))
+    return uvloop.run(_serve(args, config, site_root, tls))
 
 
 def _tls(args):

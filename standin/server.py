@@ -7,8 +7,8 @@ Bodies stream in both directions; nothing is held beyond responseBufferLimit.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
+import random
 import re
 import ssl
 import time
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import aiohttp
 import yarl
-from aiohttp import web
+from aiohttp import hdrs, web
+from multidict import CIMultiDict
 
 from . import filtering
 from .config import Config
@@ -32,6 +33,31 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "
               "proxy-authenticate", "proxy-authorization"}
 DEFAULT_DOCUMENTS = ("Default.htm", "Default.asp", "index.htm", "index.html", "iisstart.htm")
 CHUNK = 64 * 1024
+
+
+class _IisHeaders:
+    """aiohttp fills in "Server: Python/… aiohttp/…" and a default Content-Type; IIS and ARR send
+    neither of their own, so any such default is taken out again (tested in B52)."""
+
+    async def _prepare_headers(self) -> None:
+        had_server, had_type = hdrs.SERVER in self._headers, hdrs.CONTENT_TYPE in self._headers
+        await super()._prepare_headers()
+        if not had_server:
+            self._headers.pop(hdrs.SERVER, None)
+        if not had_type:
+            self._headers.pop(hdrs.CONTENT_TYPE, None)
+
+
+class Response(_IisHeaders, web.Response):
+    pass
+
+
+class StreamResponse(_IisHeaders, web.StreamResponse):
+    pass
+
+
+class FileResponse(_IisHeaders, web.FileResponse):
+    pass
 
 
 class BodyTooLarge(Exception):
@@ -94,7 +120,7 @@ class StandIn:
             site_root=self.site_root,
         )
         response, substatus = await self.respond(http, req)
-        log.info("%s %s %s %s %s %s %s %s %d", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        log.info("%s %s %s %s %s %s %s %s %d", time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
                  req.method, req.raw_path, req.raw_query or "-", req.server_port, req.remote_addr,
                  response.status if response is not None else 0, substatus,
                  int((time.monotonic() - started) * 1000))
@@ -107,7 +133,7 @@ class StandIn:
         outcome = evaluate(self.config, req)
         if outcome.kind == "abort":
             http.transport.abort()  # AbortRequest drops the connection without a response
-            return web.Response(status=400), 0
+            return Response(status=400), 0
         if outcome.kind in ("error", "custom"):
             return self.error(outcome.status, outcome.substatus, outcome.description, outcome.reason), outcome.substatus
         if outcome.kind == "redirect":
@@ -128,7 +154,7 @@ class StandIn:
             headers[name] = value
 
     def base_response(self, status: int, reason: str | None = None) -> web.Response:
-        resp = web.Response(status=status, reason=reason)
+        resp = Response(status=status, reason=reason)
         self.server_headers(resp.headers)
         return resp
 
@@ -155,7 +181,7 @@ class StandIn:
         if http.method not in ("GET", "HEAD"):
             return self.error(405, 0, "The page you are looking for cannot be displayed because an invalid method"
                                       " (HTTP verb) is being used.")
-        resp = web.FileResponse(target)
+        resp = FileResponse(target)
         self.server_headers(resp.headers)
         return resp
 
@@ -187,7 +213,8 @@ class StandIn:
             out.append((xff_name, ", ".join(client_xff + [client])))
         if req.scheme == "https" and proxy["sslHeaderName"]:
             out.append((proxy["sslHeaderName"], self.ssl_description))
-        out.append((proxy["logGuidName"], str(uuid.uuid4())))
+        # A correlation id, not a secret: no need for os.urandom's syscall on every request.
+        out.append((proxy["logGuidName"], str(uuid.UUID(int=random.getrandbits(128), version=4))))
         if "x-original-url" not in changed:
             query = f"?{req.raw_query}" if req.raw_query else ""
             out = [(k, v) for k, v in out if k.lower() != "x-original-url"] + [("X-Original-URL", req.path + query)]
@@ -225,7 +252,7 @@ class StandIn:
         proxy = self.config.proxy
         if self.config.existing_response == "Replace" and backend.status >= 400:
             return self.error(backend.status, 0, "The backend returned an error.")
-        resp = web.StreamResponse(status=backend.status, reason=backend.reason)
+        headers = CIMultiDict()
         listed = {t.strip().lower() for t in backend.headers.getall("Connection", []) for t in t.split(",")}
         backend_origin = f"{target.scheme}://{target.raw_authority}"
         for k, v in backend.raw_headers:
@@ -236,16 +263,23 @@ class StandIn:
             if low == "location" and proxy["reverseRewriteHostInResponseHeaders"]:
                 if value.lower().startswith(backend_origin.lower()):
                     value = f"{req.scheme}://{req.host}{value[len(backend_origin):]}"
-            resp.headers.add(name, value)
+            headers.add(name, value)
         server = backend.headers.get("Server")
         if proxy["passServerHeader"] == "PassThrough" and server:
-            resp.headers["Server"] = server
+            headers["Server"] = server
         elif proxy["passServerHeader"] == "Replace" and not self.config.request_filtering["removeServerHeader"]:
-            resp.headers["Server"] = IIS_SERVER_HEADER
+            headers["Server"] = IIS_SERVER_HEADER
         for name, value in self.config.custom_headers.items():
-            resp.headers.add(name, value)
+            headers.add(name, value)
         if proxy["arrResponseHeader"]:
-            resp.headers.add("X-Powered-By", "ARR/3.0")
+            headers.add("X-Powered-By", "ARR/3.0")
+        if (backend.content.is_eof() and req.method != "HEAD" and backend.status not in (204, 304)
+                and backend.content_length is not None):
+            # The whole body came with the headers: send both in one write. Nothing is waited for,
+            # so this changes no streaming behaviour; it saves syscalls on small responses.
+            body = await backend.read()
+            return Response(status=backend.status, reason=backend.reason, body=body, headers=headers)
+        resp = StreamResponse(status=backend.status, reason=backend.reason, headers=headers)
         buffer_limit = proxy["responseBufferLimit"] * 1024
         pending, prepared = bytearray(), False
         try:

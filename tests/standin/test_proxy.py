@@ -17,7 +17,8 @@ from tests.support import free_port, start, stop
 SERVER = """<configuration><system.webServer>
   <proxy enabled="true" timeout="00:00:02" {proxy} />
   <rewrite><allowedServerVariables><add name="HTTP_X_FORWARDED_PROTO" /></allowedServerVariables></rewrite>
-  <security><requestFiltering><requestLimits maxAllowedContentLength="{max_body}" /></requestFiltering></security>
+  <security><requestFiltering {filtering}><requestLimits maxAllowedContentLength="{max_body}" /></requestFiltering>
+  </security>
   <httpErrors existingResponse="{existing}" />
 </system.webServer></configuration>"""
 
@@ -70,12 +71,14 @@ class StandIn:
         raise AssertionError("no VmHWM")
 
 
-def run_standin(tmp_path, base_env, backend_port, *, proxy="", existing="PassThrough", max_body=30000000):
+def run_standin(tmp_path, base_env, backend_port, *, proxy="", existing="PassThrough", max_body=30000000,
+                filtering=""):
     site = tmp_path / "site"
     site.mkdir()
     (site / "web.config").write_text(WEB.format(port=backend_port))
     (site / "iisstart.htm").write_text("start page")
-    (tmp_path / "server.config").write_text(SERVER.format(proxy=proxy, existing=existing, max_body=max_body))
+    (tmp_path / "server.config").write_text(SERVER.format(proxy=proxy, existing=existing, max_body=max_body,
+                                                                  filtering=filtering))
     ca = trustme.CA()
     cert = ca.issue_cert("localhost")
     cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
@@ -135,6 +138,16 @@ def test_B52_response_headers_arr_and_iis_add(iis):
     resp, _ = iis.get("/api/x")
     assert resp.getheader("Server") == "Microsoft-IIS/10.0"
     assert sorted(v for k, v in resp.getheaders() if k == "X-Powered-By") == ["ARR/3.0", "ASP.NET"]
+
+
+def test_B52_no_server_header_at_all_when_removed(tmp_path, base_env, backend):
+    s = run_standin(tmp_path, base_env, backend, filtering='removeServerHeader="true"')
+    try:
+        for target in ("/api/x", "/api/big?mb=1", "/iisstart.htm", "/nothing"):
+            resp, _ = s.get(target)
+            assert resp.getheader("Server") is None, (target, resp.getheader("Server"))
+    finally:
+        stop(s.proc)
 
 
 def test_B53_absolute_location_from_backend_is_rewritten_to_the_client_host(iis):
@@ -279,7 +292,7 @@ def test_B63_https_from_a_password_protected_pfx(tmp_path, base_env, backend):
     site = tmp_path / "site"
     site.mkdir()
     (site / "web.config").write_text(WEB.format(port=backend))
-    (tmp_path / "server.config").write_text(SERVER.format(proxy="", existing="Auto", max_body=1000))
+    (tmp_path / "server.config").write_text(SERVER.format(proxy="", existing="Auto", max_body=1000, filtering=""))
     ca = trustme.CA()
     write_pfx(ca, tmp_path / "tls.pfx", "s3cret", "localhost")
     (tmp_path / "password").write_text("s3cret\n")
