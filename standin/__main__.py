@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -36,6 +36,8 @@ def main(argv=None) -> int:
     serve_p.add_argument("--key", help="PEM private key, for --https-listen")
     serve_p.add_argument("--pfx", type=Path, help="PKCS#12 certificate and key (what IIS binds), for --https-listen")
     serve_p.add_argument("--pfx-password-file", type=Path)
+    serve_p.add_argument("--processes", type=int, default=1, metavar="N",
+                         help="serve from N processes sharing the ports (SO_REUSEPORT); 0 = one per CPU")
     serve_p.add_argument("--https-if-secret", metavar="HOST:PORT",
                          help="listen with HTTPS here when the secrets tls_pfx (and tls_password) are in /run/secrets")
 
@@ -59,7 +61,9 @@ def main(argv=None) -> int:
         return _test(args, config, site_root)
     if not args.listen and not args.https_listen:
         parser.error("serve needs --listen and/or --https-listen")
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    from .logs import configure
+
+    log_handler = configure()
     try:
         tls = _tls(args)
     except (OSError, ValueError) as exc:
@@ -69,11 +73,26 @@ def main(argv=None) -> int:
         parser.error("--https-listen needs --cert and --key, or --pfx")
     if args.https_if_secret and tls is not None:
         args.https_listen.append(args.https_if_secret)
+    processes = args.processes or os.cpu_count() or 1
+    children: list[int] = []
+    for _ in range(processes - 1):
+        pid = os.fork()
+        if pid == 0:  # a child serves, and has no children of its own
+            children = []
+            break
+        children.append(pid)
+    status = _run(_serve(args, config, site_root, tls, children, log_handler))
+    for pid in children:
+        os.waitpid(pid, 0)
+    return status
+
+
+def _run(coroutine) -> int:
     try:
-        import uvloop  # libuv's event loop: several times fewer CPU cycles per forwarded request
+        import uvloop  # libuv's event loop: fewer CPU cycles per forwarded request (docs/benchmark.md)
     except ImportError:
-        return asyncio.run(_serve(args, config, site_root, tls))
-    return uvloop.run(_serve(args, config, site_root, tls))
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 def _tls(args):
@@ -88,14 +107,26 @@ def _tls(args):
     return None
 
 
-async def _serve(args, config, site_root, tls) -> int:
+async def _serve(args, config, site_root, tls, children, log_handler) -> int:
+    from .logs import flush_periodically
     from .server import serve  # aiohttp is needed only to serve
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def shutdown(sig):
+        for pid in children:  # docker signals only PID 1
+            os.kill(pid, sig)
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await serve(config, site_root, args.listen, args.https_listen, tls, stop)
+        loop.add_signal_handler(sig, shutdown, sig)
+    flusher = asyncio.create_task(flush_periodically(log_handler))
+    try:
+        await serve(config, site_root, args.listen, args.https_listen, tls, stop, shared=args.processes != 1)
+    finally:
+        flusher.cancel()
+        log_handler.flush()
     return 0
 
 

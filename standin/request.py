@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 
 def decode_path(raw_path: str) -> str:
@@ -67,29 +67,34 @@ class Request:
 
     def variable(self, name: str) -> str:
         """A server variable by its upper-case name; an absent header is the empty string."""
-        if name.startswith("HTTP_") and name not in ("HTTP_URL",):
-            header = name[5:].replace("_", "-")
-            return self.header(header) or ""
-        query = f"?{self.raw_query}" if self.raw_query else ""
-        https = self.scheme == "https"
-        values = {
-            "QUERY_STRING": self.raw_query,
-            "HTTPS": "on" if https else "off",
-            "SERVER_PORT": str(self.server_port),
-            "SERVER_PORT_SECURE": "1" if https else "0",
-            "REQUEST_URI": self.raw_path + query,
-            "UNENCODED_URL": self.raw_target,
-            "HTTP_URL": self.raw_target,
-            "URL": self.path,
-            "PATH_INFO": self.path,
-            "CACHE_URL": f"{self.scheme}://{self.host}{self.path}{query}",
-            "REMOTE_ADDR": self.remote_addr,
-            "REMOTE_HOST": self.remote_addr,
-            "REMOTE_PORT": str(self.remote_port),
-            "REQUEST_METHOD": self.method,
-            "SERVER_NAME": self.host.rsplit(":", 1)[0] if not self.host.endswith("]") else self.host,
-            "SERVER_PROTOCOL": self.http_version,
-            "REQUEST_FILENAME": str(self.physical_path(self.path) or ""),
-            "APPL_PHYSICAL_PATH": str(self.site_root or "") + "/",
-        }
-        return values.get(name, "")
+        if name.startswith("HTTP_") and name != "HTTP_URL":
+            return self.header(name[5:].replace("_", "-")) or ""
+        compute = VARIABLES.get(name)
+        return compute(self) if compute else ""
+
+    @property
+    def query_suffix(self) -> str:
+        return f"?{self.raw_query}" if self.raw_query else ""
+
+
+# Computed on demand: a rule usually reads one or two of these.
+VARIABLES = {
+    "QUERY_STRING": lambda r: r.raw_query,
+    "HTTPS": lambda r: "on" if r.scheme == "https" else "off",
+    "SERVER_PORT": lambda r: str(r.server_port),
+    "SERVER_PORT_SECURE": lambda r: "1" if r.scheme == "https" else "0",
+    "REQUEST_URI": lambda r: r.raw_path + r.query_suffix,
+    "UNENCODED_URL": lambda r: r.raw_target,
+    "HTTP_URL": lambda r: r.raw_target,
+    "URL": lambda r: r.path,
+    "PATH_INFO": lambda r: r.path,
+    "CACHE_URL": lambda r: f"{r.scheme}://{r.host}{r.path}{r.query_suffix}",
+    "REMOTE_ADDR": lambda r: r.remote_addr,
+    "REMOTE_HOST": lambda r: r.remote_addr,
+    "REMOTE_PORT": lambda r: str(r.remote_port),
+    "REQUEST_METHOD": lambda r: r.method,
+    "SERVER_NAME": lambda r: r.host if r.host.endswith("]") else r.host.rsplit(":", 1)[0],
+    "SERVER_PROTOCOL": lambda r: r.http_version,
+    "REQUEST_FILENAME": lambda r: str(r.physical_path(r.path) or ""),
+    "APPL_PHYSICAL_PATH": lambda r: str(r.site_root or "") + "/",
+}

@@ -86,6 +86,13 @@ class StandIn:
         self.config = config
         self.site_root = site_root.resolve()
         self.session: aiohttp.ClientSession | None = None
+        proxy = config.proxy
+        # Client headers ARR drops or replaces with its own (B50); fixed per configuration.
+        self.not_forwarded = HOP_BY_HOP | {
+            proxy["sslHeaderName"].lower(), proxy["clientCertHeaderName"].lower(), proxy["logGuidName"].lower(),
+            "max-forwards", "host", "x-original-url"} - {""}
+        self.xff_lower = proxy["xForwardedForHeaderName"].lower() or None
+        self.max_forwards = str(proxy["maxForwards"])
 
     async def start(self):
         timeout = self.config.proxy["timeout"]
@@ -189,35 +196,31 @@ class StandIn:
 
     def forward_headers(self, req: Request, target: yarl.URL, header_changes) -> list[tuple[str, str]]:
         proxy = self.config.proxy
-        listed = {t.strip().lower() for k, v in req.headers if k.lower() == "connection" for t in v.split(",")}
-        arr_owned = {proxy["sslHeaderName"].lower(), proxy["clientCertHeaderName"].lower(),
-                     proxy["logGuidName"].lower(), "max-forwards", "host"}
-        xff_name = proxy["xForwardedForHeaderName"]
-        changed = {k.lower() for k in header_changes}
+        skip = self.not_forwarded | header_changes.keys()  # header_changes' names are lower case
+        connection = req.header("Connection")
+        if connection:
+            skip |= {token.strip().lower() for token in connection.split(",")}
         out, client_xff = [], []
         for k, v in req.headers:
             low = k.lower()
-            if low in HOP_BY_HOP or low in listed or low in arr_owned or low in changed:
-                continue
-            if xff_name and low == xff_name.lower():
+            if low == self.xff_lower:
                 client_xff.append(v)
-                continue
-            out.append((k, v))
+            elif low not in skip:
+                out.append((k, v))
         out += [(k, v) for k, v in header_changes.items() if v is not None]
         out.append(("Host", req.host if proxy["preserveHostHeader"] else target.raw_authority))
-        out.append(("Max-Forwards", str(proxy["maxForwards"])))
-        if xff_name:
+        out.append(("Max-Forwards", self.max_forwards))
+        if self.xff_lower:
             client = req.remote_addr
             if proxy["includePortInXForwardedFor"]:
                 client = f"[{client}]:{req.remote_port}" if ":" in client else f"{client}:{req.remote_port}"
-            out.append((xff_name, ", ".join(client_xff + [client])))
+            out.append((proxy["xForwardedForHeaderName"], ", ".join(client_xff + [client])))
         if req.scheme == "https" and proxy["sslHeaderName"]:
             out.append((proxy["sslHeaderName"], self.ssl_description))
         # A correlation id, not a secret: no need for os.urandom's syscall on every request.
         out.append((proxy["logGuidName"], str(uuid.UUID(int=random.getrandbits(128), version=4))))
-        if "x-original-url" not in changed:
-            query = f"?{req.raw_query}" if req.raw_query else ""
-            out = [(k, v) for k, v in out if k.lower() != "x-original-url"] + [("X-Original-URL", req.path + query)]
+        if "x-original-url" not in header_changes:
+            out.append(("X-Original-URL", req.path + req.query_suffix))
         return out
 
     ssl_description = ""
@@ -315,17 +318,18 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 async def serve(config: Config, site_root: Path, listen: list[str], https_listen: list[str],
-                tls: tuple[ssl.SSLContext, str] | None, stop: asyncio.Event):
+                tls: tuple[ssl.SSLContext, str] | None, stop: asyncio.Event, shared: bool = False):
+    """shared: several processes listen on the same ports (SO_REUSEPORT)."""
     standin = StandIn(config, site_root)
     await standin.start()
     # HTTP.sys limits: MaxFieldLength and MaxRequestBytes are 16 KB each.
     server = web.Server(standin.handle, max_line_size=16384, max_field_size=16384, access_log=None)
     runner = web.ServerRunner(server, handle_signals=False)
     await runner.setup()
-    sites = [web.TCPSite(runner, *parse_listen(a)) for a in listen]
+    sites = [web.TCPSite(runner, *parse_listen(a), reuse_port=shared) for a in listen]
     if https_listen:
         ctx, standin.ssl_description = tls
-        sites += [web.TCPSite(runner, *parse_listen(a), ssl_context=ctx) for a in https_listen]
+        sites += [web.TCPSite(runner, *parse_listen(a), ssl_context=ctx, reuse_port=shared) for a in https_listen]
     for site in sites:
         await site.start()
         log.info("listening on %s", site.name)

@@ -11,14 +11,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_plus
 
+from .request import VARIABLES
+
 FUNCTIONS = ("ToLower", "UrlEncode", "UrlDecode", "HtmlEncode")
 
-# Variables the stand-in computes (see request.RequestContext.variable); HTTP_* come from headers.
-KNOWN_VARIABLES = {
-    "QUERY_STRING", "HTTPS", "SERVER_PORT", "SERVER_PORT_SECURE", "REQUEST_URI", "UNENCODED_URL", "URL",
-    "PATH_INFO", "CACHE_URL", "REMOTE_ADDR", "REMOTE_HOST", "REMOTE_PORT", "REQUEST_METHOD",
-    "SERVER_NAME", "SERVER_PROTOCOL", "REQUEST_FILENAME", "APPL_PHYSICAL_PATH", "HTTP_URL",
-}
+# Variables the stand-in computes; HTTP_* come from headers.
+KNOWN_VARIABLES = frozenset(VARIABLES)
 
 
 @dataclass(frozen=True)

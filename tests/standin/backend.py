@@ -3,7 +3,6 @@
     python -m tests.standin.backend PORT
 """
 import asyncio
-import json
 import sys
 
 from aiohttp import web

@@ -1,9 +1,7 @@
 """The stand-in as a server in front of a real backend on loopback (docs/standin.md B50-B63)."""
 import http.client
 import json
-import socket
 import ssl
-import subprocess
 import sys
 import time
 import uuid
@@ -11,7 +9,6 @@ import uuid
 import pytest
 import trustme
 
-from tests.paths import ROOT
 from tests.support import free_port, start, stop
 
 SERVER = """<configuration><system.webServer>
@@ -311,3 +308,28 @@ def test_B63_https_from_a_password_protected_pfx(tmp_path, base_env, backend):
         assert re.fullmatch(r"\d+\|\d+\|[^|]*trustme[^|]*\|[^|]*", h["x-arr-ssl"]), h["x-arr-ssl"]
     finally:
         stop(proc)
+
+
+def test_several_processes_share_the_port_and_stop_together(tmp_path, base_env, backend):
+    import os
+    import signal
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "web.config").write_text(WEB.format(port=backend))
+    (tmp_path / "server.config").write_text(SERVER.format(proxy="", existing="Auto", max_body=1000, filtering=""))
+    port = free_port()
+    proc = start([sys.executable, "-m", "standin", "serve", "--web-config", str(site / "web.config"),
+                  "--settings", str(tmp_path / "server.config"), "--listen", f"127.0.0.1:{port}",
+                  "--processes", "3"], base_env, f"http://127.0.0.1:{port}/api/ready", tmp_path / "log")
+    children = [int(p) for p in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()]
+    assert len(children) == 2
+    for _ in range(20):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/api/x")
+        assert conn.getresponse().status == 200
+        conn.close()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    for pid in children:
+        assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
