@@ -1,7 +1,7 @@
 """The gates a request passes before any rewrite rule runs: HTTP.sys URL limits (400) and IIS
 Request Filtering (404.x).
 
-HTTP.sys: https://learn.microsoft.com/troubleshoot/developer/webapps/iis/iisadmin-service-inetinfo/httpsys-registry-windows
+HTTP.sys: https://learn.microsoft.com/troubleshoot/developer/webapps/iis/health-diagnostic-performance/httpsys-registry-windows
 Request Filtering: https://learn.microsoft.com/iis/configuration/system.webserver/security/requestfiltering/
 Request limits: https://learn.microsoft.com/iis/configuration/system.webserver/security/requestfiltering/requestlimits/
 """
