@@ -55,3 +55,18 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.failed and "stack" in item.funcargs:
         report.sections.append(("container logs", item.funcargs["stack"].logs()))
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and "tests/smoke/" in report.nodeid.replace("\\", "/"):
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # A smoke suite that skips proves nothing: the run fails.
+    if _skipped:
+        session.config.get_terminal_writer().line(f"smoke tests were skipped: {_skipped}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
