@@ -33,6 +33,13 @@ def get(url, **kw):
     return requests.get(url, timeout=30, allow_redirects=False, **kw)
 
 
+def answers(url) -> bool:
+    try:
+        return get(url).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 def test_hello_world(base, prefix):
     r = get(f"{base}{prefix}/")
     assert (r.status_code, r.text) == (200, "Hello World!!!")
@@ -146,6 +153,21 @@ def test_containers_do_not_run_as_root(stack):
         assert user not in ("", "0", "root", "ContainerAdministrator"), f"{service} runs as {user!r}"
 
 
+def test_app_down_is_a_prompt_502_and_the_chain_recovers(stack, base, prefix):
+    app = stack.container("app")
+    app.stop(timeout=20)
+    try:
+        started = time.monotonic()
+        r = get(f"{base}{prefix}/help")
+        assert r.status_code == 502  # 502.3 on IIS: ARR cannot connect
+        assert FLASK_404 not in r.text
+        assert time.monotonic() - started < 10  # a refused connection is not a timeout
+    finally:
+        app.start()
+
+    wait_until(lambda: answers(f"{base}{prefix}/help"), 120, "the proxy to reach the restarted app", interval=0.5)
+
+
 def test_app_recreated_is_found_again_quickly(stack, base, prefix):
     """A recreated backend gets a new address; the proxy must find it (field notes: stale upstream IPs)."""
     before = stack.container("app").id
@@ -153,11 +175,5 @@ def test_app_recreated_is_found_again_quickly(stack, base, prefix):
     assert stack.container("app").id != before
     started = time.monotonic()
 
-    def healthy_through_proxy():
-        try:
-            return get(f"{base}{prefix}/help").status_code == 200
-        except requests.RequestException:
-            return False
-
-    wait_until(healthy_through_proxy, 120, "the proxy to reach the recreated app", interval=0.5)
+    wait_until(lambda: answers(f"{base}{prefix}/help"), 120, "the proxy to reach the recreated app", interval=0.5)
     print(f"proxy reached the recreated app after {time.monotonic() - started:.1f}s")

@@ -1,6 +1,9 @@
 """The stand-in as a server in front of a real backend on loopback (docs/standin.md B50-B63)."""
 import http.client
 import json
+import os
+import re
+import signal
 import ssl
 import sys
 import time
@@ -9,7 +12,7 @@ import uuid
 import pytest
 import trustme
 
-from tests.support import free_port, start, stop
+from tests.support import free_port, start, stop, write_pfx
 
 SERVER = """<configuration><system.webServer>
   <proxy enabled="true" timeout="00:00:02" {proxy} />
@@ -69,22 +72,29 @@ class StandIn:
 
 
 def run_standin(tmp_path, base_env, backend_port, *, proxy="", existing="PassThrough", max_body=30000000,
-                filtering=""):
+                filtering="", pfx_password=None, extra=()):
+    """The stand-in with HTTP and HTTPS listeners: the certificate as PEM files, or as a PFX
+    protected by pfx_password (the form IIS binds)."""
     site = tmp_path / "site"
     site.mkdir()
     (site / "web.config").write_text(WEB.format(port=backend_port))
     (site / "iisstart.htm").write_text("start page")
     (tmp_path / "server.config").write_text(SERVER.format(proxy=proxy, existing=existing, max_body=max_body,
-                                                                  filtering=filtering))
+                                                          filtering=filtering))
     ca = trustme.CA()
-    cert = ca.issue_cert("localhost")
-    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
-    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    if pfx_password is None:
+        cert = ca.issue_cert("localhost")
+        cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+        cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+        tls = ["--cert", str(tmp_path / "cert.pem"), "--key", str(tmp_path / "key.pem")]
+    else:
+        write_pfx(ca, tmp_path / "tls.pfx", pfx_password, "localhost")
+        (tmp_path / "password").write_text(pfx_password + "\n")
+        tls = ["--pfx", str(tmp_path / "tls.pfx"), "--pfx-password-file", str(tmp_path / "password")]
     port, https_port = free_port(), free_port()
     proc = start([sys.executable, "-m", "standin", "serve", "--web-config", str(site / "web.config"),
                   "--settings", str(tmp_path / "server.config"), "--listen", f"127.0.0.1:{port}",
-                  "--https-listen", f"127.0.0.1:{https_port}", "--cert", str(tmp_path / "cert.pem"),
-                  "--key", str(tmp_path / "key.pem")],
+                  "--https-listen", f"127.0.0.1:{https_port}", *tls, *extra],
                  base_env, f"http://127.0.0.1:{port}/iisstart.htm", tmp_path / "standin.log")
     return StandIn(proc, port, https_port, ca, tmp_path / "standin.log")
 
@@ -284,52 +294,22 @@ def test_log_line_per_request(iis):
 
 
 def test_B63_https_from_a_password_protected_pfx(tmp_path, base_env, backend):
-    from tests.support import write_pfx
-
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "web.config").write_text(WEB.format(port=backend))
-    (tmp_path / "server.config").write_text(SERVER.format(proxy="", existing="Auto", max_body=1000, filtering=""))
-    ca = trustme.CA()
-    write_pfx(ca, tmp_path / "tls.pfx", "s3cret", "localhost")
-    (tmp_path / "password").write_text("s3cret\n")
-    port, https_port = free_port(), free_port()
-    proc = start([sys.executable, "-m", "standin", "serve", "--web-config", str(site / "web.config"),
-                  "--settings", str(tmp_path / "server.config"), "--listen", f"127.0.0.1:{port}",
-                  "--https-listen", f"127.0.0.1:{https_port}", "--pfx", str(tmp_path / "tls.pfx"),
-                  "--pfx-password-file", str(tmp_path / "password")],
-                 base_env, f"http://127.0.0.1:{port}/api/ready", tmp_path / "log")
+    s = run_standin(tmp_path, base_env, backend, pfx_password="s3cret")
     try:
-        resp, body = StandIn(proc, port, https_port, ca, None).get("/api/x", tls=True)
-        h = seen(body)["headers"]
+        h = seen(s.get("/api/x", tls=True)[1])["headers"]
         assert h["x-forwarded-proto"] == "https"
-        import re
-
         assert re.fullmatch(r"\d+\|\d+\|[^|]*trustme[^|]*\|[^|]*", h["x-arr-ssl"]), h["x-arr-ssl"]
     finally:
-        stop(proc)
+        stop(s.proc)
 
 
 def test_several_processes_share_the_port_and_stop_together(tmp_path, base_env, backend):
-    import os
-    import signal
-
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "web.config").write_text(WEB.format(port=backend))
-    (tmp_path / "server.config").write_text(SERVER.format(proxy="", existing="Auto", max_body=1000, filtering=""))
-    port = free_port()
-    proc = start([sys.executable, "-m", "standin", "serve", "--web-config", str(site / "web.config"),
-                  "--settings", str(tmp_path / "server.config"), "--listen", f"127.0.0.1:{port}",
-                  "--processes", "3"], base_env, f"http://127.0.0.1:{port}/api/ready", tmp_path / "log")
-    children = [int(p) for p in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()]
+    s = run_standin(tmp_path, base_env, backend, extra=["--processes", "3"])
+    children = [int(p) for p in open(f"/proc/{s.proc.pid}/task/{s.proc.pid}/children").read().split()]
     assert len(children) == 2
     for _ in range(20):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        conn.request("GET", "/api/x")
-        assert conn.getresponse().status == 200
-        conn.close()
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=15) == 0
+        assert s.get("/api/x")[0].status == 200
+    s.proc.send_signal(signal.SIGTERM)
+    assert s.proc.wait(timeout=15) == 0
     for pid in children:
         assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
