@@ -1,6 +1,6 @@
 # The Flask app, for Linux (gunicorn) and Windows (waitress) alike.
 #   Linux:   docker build -f Dockerfile.app .
-#   Windows: docker build -f Dockerfile.app --build-arg BASE_IMAGE=python:3.11-windowsservercore-ltsc2022 --build-arg RUN_AS=ContainerUser .
+#   Windows: docker build -f Dockerfile.app --build-arg BASE_IMAGE=python:3.13-windowsservercore-ltsc2022 --build-arg RUN_AS=ContainerUser .
 #   Offline: add --build-arg PIP_NO_INDEX=1 after filling wheelhouse/ (scripts/wheelhouse).
 # Only exec-form RUN and forward slashes, so the same lines work under /bin/sh and cmd, and with
 # the docker SDK's classic builder (no BuildKit syntax).

@@ -59,3 +59,9 @@ def test_no_literal_copies_of_the_prefix_or_ports_in_the_deployment_files():
         text = (ROOT / name).read_text()
         for key in ("APP_PREFIX", "APP_PORT", "IIS_HTTP_PORT", "IIS_ADDRESS", "MAX_BODY_BYTES"):
             assert not re.search(rf"(?<![\w.-]){re.escape(SETTINGS[key])}(?![\w.-])", text), f"{key} in {name}"
+
+
+def test_windows_images_default_to_one_windows_version():
+    version, app_base = SETTINGS["WINDOWS_VERSION"], SETTINGS["WINDOWS_APP_BASE_IMAGE"]
+    python_tag = {"ltsc2019": "1809"}.get(version, version)
+    assert app_base.endswith(f"-windowsservercore-{python_tag}")
