@@ -1,6 +1,8 @@
 """The Flask application of the original post, as a factory."""
 from __future__ import annotations
 
+import hashlib
+
 from flask import Flask, abort, jsonify, redirect, request, url_for
 
 from .config import Settings
@@ -36,6 +38,7 @@ def create_app(settings: Settings) -> Flask:
             url=request.url,
             help_url=url_for("help", _external=True),
             body_bytes=len(request.get_data()),
+            body_sha256=hashlib.sha256(request.get_data()).hexdigest(),
             headers={k: v for k, v in request.headers.items()},
             # The hop as received, before the trusted-proxy step rewrote it (empty for direct clients).
             as_received=request.environ.get("werkzeug.proxy_fix.orig", {}),

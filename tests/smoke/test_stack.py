@@ -2,6 +2,7 @@
 
 Every assertion is the same for both stacks; where Windows differs it is said why.
 """
+import hashlib
 import http.client
 import ipaddress
 import time
@@ -111,6 +112,26 @@ def test_no_version_revealing_headers(base, prefix):
     r = get(f"{base}{prefix}/help")
     assert "X-Powered-By" not in r.headers
     assert "Server" not in r.headers or "Microsoft-IIS" not in r.headers["Server"]
+
+
+def test_concurrent_requests_all_complete(base, prefix):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fetch(i):
+        with requests.Session() as session:
+            return [session.get(f"{base}{prefix}/help?n={i}-{j}", timeout=30) for j in range(10)]
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        responses = [r for batch in pool.map(fetch, range(64)) for r in batch]
+    assert len(responses) == 640
+    assert {(r.status_code, r.text) for r in responses} == {(200, "This is the Help Page")}
+
+
+def test_large_upload_arrives_whole(base, prefix):
+    body = bytes(range(256)) * (20 * 1024 * 1024 // 256)  # 20 MB, under MAX_BODY_BYTES
+    r = requests.post(f"{base}{prefix}/_diagnostics", data=body, timeout=120)
+    assert r.status_code == 200
+    assert (r.json()["body_bytes"], r.json()["body_sha256"]) == (len(body), hashlib.sha256(body).hexdigest())
 
 
 def test_body_over_the_limit_is_refused_by_iis(s, prefix):
