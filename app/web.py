@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 from flask import Flask, abort, jsonify, redirect, request, url_for
 
@@ -29,6 +30,11 @@ def create_app(settings: Settings) -> Flask:
         # What the app saw of the request after the proxy trust step: for the smoke tests. Off by default.
         if not settings.diagnostics:
             abort(404)
+        delay = min(request.args.get("delay", 0, type=float), 10.0)
+        if delay > 0:
+            # For shutdown tests: a request that is provably in flight.
+            app.logger.warning("diagnostics: request in flight for %.1f s", delay)
+            time.sleep(delay)
         return jsonify(
             remote_addr=request.remote_addr,
             scheme=request.scheme,

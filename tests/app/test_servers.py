@@ -74,3 +74,35 @@ def test_healthcheck_exit_codes(project_env, base_env, tmp_path):
         assert subprocess.run(check, env=env, cwd=ROOT, capture_output=True, timeout=30).returncode == 0
     finally:
         stop(proc)
+
+
+def test_gunicorn_finishes_a_request_in_flight_when_stopped(project_env, base_env, tmp_path):
+    """docker stop sends SIGTERM: a request already running must complete (graceful_timeout)."""
+    import json
+    import signal
+    import threading
+
+    from tests.support import wait_until
+
+    port = free_port()
+    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", "APP_DIAGNOSTICS": "true"}
+    prefix = project_env["APP_PREFIX"]
+    log = tmp_path / "server.log"
+    proc = start([sys.executable, "-m", "app.serve", "--server", "gunicorn"], env,
+                 f"http://127.0.0.1:{port}/{prefix}/health", log)
+    result = {}
+
+    def slow_request():
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/{prefix}/_diagnostics?delay=2", timeout=30) as r:
+            result["status"], result["body"] = r.status, json.load(r)
+
+    client = threading.Thread(target=slow_request)
+    client.start()
+    try:
+        wait_until(lambda: "request in flight" in log.read_text(), 15, "the request to be in flight")
+        proc.send_signal(signal.SIGTERM)
+        client.join(timeout=30)
+        assert result.get("status") == 200, log.read_text()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        stop(proc)
