@@ -90,7 +90,7 @@ class StandIn:
         # Client headers ARR drops or replaces with its own (B50); fixed per configuration.
         self.not_forwarded = HOP_BY_HOP | {
             proxy["sslHeaderName"].lower(), proxy["clientCertHeaderName"].lower(), proxy["logGuidName"].lower(),
-            "max-forwards", "host", "x-original-url"} - {""}
+            "max-forwards", "host", "x-original-url", "expect"} - {""}
         self.xff_lower = proxy["xForwardedForHeaderName"].lower() or None
         self.max_forwards = str(proxy["maxForwards"])
 
@@ -229,6 +229,9 @@ class StandIn:
         target = yarl.URL(outcome.url, encoded=True)
         headers = self.forward_headers(req, target, outcome.header_changes)
         has_body = http.body_exists
+        if has_body and http.headers.get("Expect", "").lower() == "100-continue" and http.version >= (1, 1):
+            # HTTP.sys answers this itself; a refused request got its final status before here.
+            await http.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = _LimitedBody(http.content, self.config.request_limits["maxAllowedContentLength"])
         try:
             backend = await self.session.request(

@@ -344,3 +344,31 @@ def test_hostile_requests_get_a_4xx_or_a_close_and_the_server_keeps_serving(iis,
         assert 400 <= status < 500, reply[:200]
     resp, _ = iis.get("/api/after")
     assert resp.status == 200
+
+
+def test_B57_expect_100_continue_is_answered_before_the_body(iis):
+    import socket
+
+    body = b"x" * 100_000
+    with socket.create_connection(("127.0.0.1", iis.port), timeout=5) as sock:
+        sock.sendall(b"POST /api/upload HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n"
+                     b"Expect: 100-continue\r\nConnection: close\r\n\r\n" % len(body))
+        assert sock.recv(64).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(body)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    head, _, payload = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    got = seen(payload)
+    assert got["body_bytes"] == len(body) and "expect" not in got["headers"]
+
+
+def test_B57_expect_100_continue_over_the_limit_gets_404_13_without_continue(iis):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", iis.port), timeout=5) as sock:
+        sock.sendall(b"POST /api/upload HTTP/1.1\r\nHost: h\r\nContent-Length: 30000001\r\n"
+                     b"Expect: 100-continue\r\nConnection: close\r\n\r\n")
+        reply = sock.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 404") and b"404.13" in reply
