@@ -159,10 +159,10 @@ class _Evaluation:
             if action.type == "AbortRequest":
                 return self.finish(Outcome("abort", 0))
             if action.type == "CustomResponse":
-                return self.finish(Outcome("custom", action.status_code, action.sub_status_code,
-                                    reason=action.status_reason.render(self) if action.status_reason else "",
-                                    description=action.status_description.render(self)
-                                    if action.status_description else ""))
+                reason = action.status_reason.render(self) if action.status_reason else ""
+                description = action.status_description.render(self) if action.status_description else ""
+                return self.finish(Outcome("custom", action.status_code, action.sub_status_code, reason=reason,
+                                           description=description))
             if action.type in ("Rewrite", "Redirect"):
                 target = action.url.render(self)
                 own, _, own_query = target.partition("?")
