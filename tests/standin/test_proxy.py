@@ -24,6 +24,7 @@ SERVER = """<configuration><system.webServer>
 
 WEB = """<configuration><system.webServer><rewrite><rules>
   <rule name="abort" stopProcessing="true"><match url="^abort$" /><action type="AbortRequest" /></rule>
+  <rule name="pretty" stopProcessing="true"><match url="^pretty$" /><action type="Rewrite" url="iisstart.htm" /></rule>
   <rule name="to backend" stopProcessing="true">
     <match url="^api/(.*)" />
     <serverVariables><set name="HTTP_X_FORWARDED_PROTO" value="{{Scheme:{{HTTPS}}}}" /></serverVariables>
@@ -259,6 +260,11 @@ def test_B59_backend_error_bodies_per_existing_response(tmp_path, base_env, back
 def test_B60_abort_request_drops_the_connection(iis):
     with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)):
         iis.get("/abort")
+
+
+def test_B03_relative_rewrite_is_served_from_the_site_on_the_wire(iis):
+    resp, body = iis.get("/pretty")
+    assert (resp.status, body) == (200, b"start page")
 
 
 def test_B61_site_serves_default_document_and_hides_web_config(iis):
