@@ -26,7 +26,8 @@ def say(message: str) -> None:
 class Stack:
     def __init__(self, overrides: dict[str, str], say=say):
         self.say = say
-        self.client = docker.from_env(timeout=300)
+        # Windows image builds can be silent for many minutes while base layers download.
+        self.client = docker.from_env(timeout=3600)
         self.os_type = self.client.info()["OSType"]
         env_file = ROOT / ".env"
         # As compose does: the shell's environment wins over .env for the same name.
