@@ -35,7 +35,8 @@ def run_gunicorn(app, s: Settings):
                 "accesslog": "-",
                 "errorlog": "-",
                 "access_log_format": '%(h)s "%({x-forwarded-for}i)s" "%(r)s" %(s)s %(b)s %(M)sms',
-                "forwarded_allow_ips": s.trusted_proxy,
+                # Trust is decided once, in wsgi.OneTrustedProxy: gunicorn itself believes no peer.
+                "forwarded_allow_ips": "",
                 "limit_request_line": MAX_REQUEST_LINE,
                 "limit_request_field_size": MAX_HEADER_FIELD,
                 "worker_tmp_dir": "/dev/shm",
