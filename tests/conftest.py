@@ -2,14 +2,13 @@ import os
 
 import pytest
 
-from tests.paths import ENV_EXAMPLE, ROOT, read_env_file
+from tests.paths import ROOT, read_env_file, settings_file
 
 
 @pytest.fixture(scope="session")
 def project_env() -> dict[str, str]:
     """The settings the stacks run with: .env if present (as compose reads it), else .env.example."""
-    env_file = ROOT / ".env"
-    return read_env_file(env_file if env_file.exists() else ENV_EXAMPLE)
+    return read_env_file(settings_file())
 
 
 @pytest.fixture(scope="session")

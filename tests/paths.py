@@ -1,4 +1,5 @@
 """Where the project's files are, and the project's settings as .env.example defines them."""
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,4 +16,18 @@ def read_env_file(path: Path) -> dict[str, str]:
         if line and not line.startswith("#"):
             key, _, value = line.partition("=")
             values[key.strip()] = value.strip()
+    return values
+
+
+def settings_file() -> Path:
+    """.env if present (compose reads it), else .env.example."""
+    env = ROOT / ".env"
+    return env if env.exists() else ENV_EXAMPLE
+
+
+def stack_settings(environ=None) -> dict[str, str]:
+    """The settings as compose resolves them: the settings file, the environment winning for a name."""
+    environ = os.environ if environ is None else environ
+    values = read_env_file(settings_file())
+    values.update({k: environ[k] for k in values if k in environ})
     return values

@@ -12,7 +12,7 @@ import time
 
 import docker
 
-from tests.paths import ENV_EXAMPLE, ROOT, read_env_file
+from tests.paths import ROOT, stack_settings
 
 PROJECT = "flask-iis-smoke"
 COMPOSE_FILES = {"windows": "docker-compose.yml", "linux": "docker-compose.linux.yml"}
@@ -29,10 +29,7 @@ class Stack:
         # Windows image builds can be silent for many minutes while base layers download.
         self.client = docker.from_env(timeout=3600)
         self.os_type = self.client.info()["OSType"]
-        env_file = ROOT / ".env"
-        # As compose does: the shell's environment wins over .env for the same name.
-        settings = read_env_file(env_file if env_file.exists() else ENV_EXAMPLE)
-        settings.update({k: os.environ[k] for k in settings if k in os.environ})
+        settings = stack_settings()
         settings.update(overrides)
         self.settings = settings
         self.env = {**os.environ, **settings}

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from tests.support import wait_until
+from tests.support import http_ok, wait_until
 
 FLASK_404 = "The requested URL was not found on the server"
 
@@ -32,13 +32,6 @@ def prefix(s):
 
 def get(url, **kw):
     return requests.get(url, timeout=30, allow_redirects=False, **kw)
-
-
-def answers(url) -> bool:
-    try:
-        return get(url).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def test_hello_world(base, prefix):
@@ -186,7 +179,7 @@ def test_app_down_is_a_prompt_502_and_the_chain_recovers(stack, base, prefix):
     finally:
         app.start()
 
-    wait_until(lambda: answers(f"{base}{prefix}/help"), 120, "the proxy to reach the restarted app", interval=0.5)
+    wait_until(lambda: http_ok(f"{base}{prefix}/help"), 120, "the proxy to reach the restarted app", interval=0.5)
 
 
 def test_app_recreated_is_found_again_quickly(stack, base, prefix):
@@ -196,5 +189,5 @@ def test_app_recreated_is_found_again_quickly(stack, base, prefix):
     assert stack.container("app").id != before
     started = time.monotonic()
 
-    wait_until(lambda: answers(f"{base}{prefix}/help"), 120, "the proxy to reach the recreated app", interval=0.5)
+    wait_until(lambda: http_ok(f"{base}{prefix}/help"), 120, "the proxy to reach the recreated app", interval=0.5)
     print(f"proxy reached the recreated app after {time.monotonic() - started:.1f}s")
