@@ -81,7 +81,7 @@ def main(argv=None) -> int:
             children = []
             break
         children.append(pid)
-    status = _run(_serve(args, config, site_root, tls, children, log_handler))
+    status = _run(_serve(args, config, site_root, tls, children, log_handler, shared=processes > 1))
     for pid in children:
         os.waitpid(pid, 0)
     return status
@@ -107,7 +107,7 @@ def _tls(args):
     return None
 
 
-async def _serve(args, config, site_root, tls, children, log_handler) -> int:
+async def _serve(args, config, site_root, tls, children, log_handler, shared: bool) -> int:
     from .logs import flush_periodically
     from .server import serve  # aiohttp is needed only to serve
 
@@ -123,7 +123,7 @@ async def _serve(args, config, site_root, tls, children, log_handler) -> int:
         loop.add_signal_handler(sig, shutdown, sig)
     flusher = asyncio.create_task(flush_periodically(log_handler))
     try:
-        await serve(config, site_root, args.listen, args.https_listen, tls, stop, shared=args.processes != 1)
+        await serve(config, site_root, args.listen, args.https_listen, tls, stop, shared=shared)
     finally:
         flusher.cancel()
         log_handler.flush()

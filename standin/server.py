@@ -64,6 +64,11 @@ class BodyTooLarge(Exception):
     pass
 
 
+def connection_tokens(values) -> set[str]:
+    """Header names listed in Connection headers: hop-by-hop for this message only."""
+    return {token.strip().lower() for value in values for token in value.split(",")}
+
+
 class _LimitedBody:
     """Streams the client's body, enforcing maxAllowedContentLength on chunked uploads too.
     aiohttp wraps errors raised while sending, so the verdict is kept here to be read afterwards."""
@@ -71,7 +76,7 @@ class _LimitedBody:
     def __init__(self, content, limit: int):
         self.content, self.limit, self.too_large = content, limit, False
 
-    async def __aiter__(self):
+    async def chunks(self):
         seen = 0
         async for chunk in self.content.iter_any():
             seen += len(chunk)
@@ -196,10 +201,9 @@ class StandIn:
 
     def forward_headers(self, req: Request, target: yarl.URL, header_changes) -> list[tuple[str, str]]:
         proxy = self.config.proxy
-        skip = self.not_forwarded | header_changes.keys()  # header_changes' names are lower case
-        connection = req.header("Connection")
-        if connection:
-            skip |= {token.strip().lower() for token in connection.split(",")}
+        # header_changes' names are lower case
+        skip = self.not_forwarded | header_changes.keys() | connection_tokens(
+            v for k, v in req.headers if k.lower() == "connection")
         out, client_xff = [], []
         for k, v in req.headers:
             low = k.lower()
@@ -235,7 +239,7 @@ class StandIn:
         body = _LimitedBody(http.content, self.config.request_limits["maxAllowedContentLength"])
         try:
             backend = await self.session.request(
-                req.method, target, headers=headers, data=body.__aiter__() if has_body else None,
+                req.method, target, headers=headers, data=body.chunks() if has_body else None,
                 allow_redirects=False, chunked=None if http.content_length is not None or not has_body else True,
             )
         except (BodyTooLarge, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
@@ -259,7 +263,7 @@ class StandIn:
         if self.config.existing_response == "Replace" and backend.status >= 400:
             return self.error(backend.status, 0, "The backend returned an error.")
         headers = CIMultiDict()
-        listed = {t.strip().lower() for t in backend.headers.getall("Connection", []) for t in t.split(",")}
+        listed = connection_tokens(backend.headers.getall("Connection", []))
         backend_origin = f"{target.scheme}://{target.raw_authority}"
         for k, v in backend.raw_headers:
             name, value = k.decode("latin-1"), v.decode("latin-1")
