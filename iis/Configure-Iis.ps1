@@ -3,9 +3,11 @@
   Applies this project's IIS configuration: server.config at server level (applicationHost.config),
   web.config to the site, and an HTTPS binding when a PFX certificate is given.
 .DESCRIPTION
-  %NAME% references in both files are replaced from the environment, falling back to a defaults
-  file in .env syntax; a reference to an unset name stops the script. This is the same rule the
-  Linux stand-in applies, so both stacks run the same text.
+  Settings are referenced as %NAME% inside attribute values. Each file is parsed first, then every
+  attribute value is expanded from the environment, falling back to a defaults file in .env syntax;
+  comments and text are never touched. A reference to an unset name stops the script. The Linux
+  stand-in applies the same rule (standin/config.py), and tests/static/test_windows_rules.py reads
+  the rule from this script and checks both.
   The Windows image runs this at build time (with .env.example's values) and at every start (with
   the container's environment). On a plain Windows Server with IIS, URL Rewrite 2.1 and ARR 3.0
   installed, run it as an administrator:
@@ -24,6 +26,9 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module WebAdministration
 $apphost = 'MACHINE/WEBROOT/APPHOST'
+# The one expansion rule, shared with the stand-in: which nodes, and what a reference looks like.
+$ExpandedNodes = '//@*'
+$SettingReference = '%([A-Za-z_][A-Za-z0-9_]*)%'
 
 function Read-Defaults([string] $Path) {
     $values = @{}
@@ -38,8 +43,8 @@ function Read-Defaults([string] $Path) {
     return $values
 }
 
-function Expand-Settings([string] $Path, [hashtable] $Defaults) {
-    $text = Get-Content -Raw -Path $Path
+# Changes the parsed document in place (a function's output would be enumerated by PowerShell).
+function Expand-Settings([System.Xml.XmlDocument] $Document, [string] $Path, [hashtable] $Defaults) {
     $evaluator = {
         param($match)
         $name = $match.Groups[1].Value
@@ -48,7 +53,17 @@ function Expand-Settings([string] $Path, [hashtable] $Defaults) {
         if ($null -eq $value) { throw "$Path references %$name%, which is not set" }
         return $value
     }.GetNewClosure()
-    return [regex]::Replace($text, '%([A-Za-z_][A-Za-z0-9_]*)%', [System.Text.RegularExpressions.MatchEvaluator] $evaluator)
+    foreach ($attribute in $Document.SelectNodes($ExpandedNodes)) {
+        $attribute.Value = [regex]::Replace($attribute.Value, $SettingReference, [System.Text.RegularExpressions.MatchEvaluator] $evaluator)
+    }
+}
+
+function Read-Settings([string] $Path, [hashtable] $Defaults) {
+    $document = New-Object System.Xml.XmlDocument
+    # .NET resolves relative paths against the process's directory, not PowerShell's location.
+    $document.Load((Resolve-Path -Path $Path).ProviderPath)  # refuses malformed XML before IIS sees it
+    Expand-Settings $document $Path $Defaults
+    Write-Output -NoEnumerate $document
 }
 
 function Set-ServerElement([System.Xml.XmlElement] $Element, [string] $Filter) {
@@ -72,26 +87,34 @@ function Set-ServerElement([System.Xml.XmlElement] $Element, [string] $Filter) {
     }
 }
 
+function Read-PfxPassword([string] $Path) {
+    # A missing or empty password file means a PFX without a password. Get-Content -Raw gives
+    # $null for an empty file, so the [string] cast comes before Trim().
+    $text = ''
+    if ($Path -and (Test-Path $Path)) { $text = ([string] (Get-Content -Raw -Path $Path)).Trim() }
+    if (-not $text) { return New-Object System.Security.SecureString }
+    return ConvertTo-SecureString -String $text -AsPlainText -Force
+}
+
 $defaults = Read-Defaults $DefaultsFile
 
-$server = [xml] (Expand-Settings $ServerSettings $defaults)
+$server = Read-Settings $ServerSettings $defaults
 foreach ($section in $server.configuration.'system.webServer'.ChildNodes) {
     if ($section -is [System.Xml.XmlElement]) {
         Set-ServerElement $section "system.webServer/$($section.LocalName)"
     }
 }
 
-$site = Expand-Settings $WebConfig $defaults
-[xml] $site | Out-Null  # refuses malformed XML before IIS sees it
-Set-Content -Path (Join-Path $SitePath 'web.config') -Value $site -Encoding UTF8
-Write-Host "wrote $(Join-Path $SitePath 'web.config')"
+$site = Read-Settings $WebConfig $defaults
+$target = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath((Join-Path $SitePath 'web.config'))
+$site.Save($target)
+Write-Host "wrote $target"
 
 if ($PfxFile -and (Test-Path $PfxFile)) {
-    $password = New-Object System.Security.SecureString
-    if ($PfxPasswordFile -and (Test-Path $PfxPasswordFile)) {
-        $password = ConvertTo-SecureString -String (Get-Content -Raw -Path $PfxPasswordFile).Trim() -AsPlainText -Force
-    }
-    $certificate = Import-PfxCertificate -FilePath $PfxFile -CertStoreLocation Cert:\LocalMachine\My -Password $password
+    $imported = Import-PfxCertificate -FilePath $PfxFile -CertStoreLocation Cert:\LocalMachine\My -Password (Read-PfxPassword $PfxPasswordFile)
+    # A PFX with its chain imports several certificates; the one to bind is the one with the key.
+    $certificate = @($imported | Where-Object { $_.HasPrivateKey }) | Select-Object -First 1
+    if (-not $certificate) { throw "$PfxFile holds no certificate with a private key" }
     if (-not (Get-WebBinding -Name $SiteName -Protocol https -Port 443)) {
         New-WebBinding -Name $SiteName -Protocol https -Port 443 -IPAddress '*'
     }

@@ -19,7 +19,10 @@ class ConfigError(Exception):
     """A configuration the stand-in refuses; the message names file, line and item."""
 
 
-_ENV_REF = re.compile(r"%([A-Za-z_][A-Za-z0-9_]*)%")
+# %NAME% in attribute values, expanded after parsing (comments are dropped, text is never
+# touched). iis/Configure-Iis.ps1 applies the same rule on Windows; tests/static/test_iis_expansion.py
+# checks that both do.
+SETTING_REFERENCE = re.compile(r"%([A-Za-z_][A-Za-z0-9_]*)%")
 
 
 @dataclass
@@ -156,7 +159,7 @@ class _Loader:
                 self.fail(el, f"environment variable %{name}% is referenced but not set")
             return self.environ[name]
 
-        return _ENV_REF.sub(sub, raw)
+        return SETTING_REFERENCE.sub(sub, raw)
 
     def convert(self, el, name, raw, kind):
         if kind == schema.STR:
