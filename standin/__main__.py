@@ -38,8 +38,9 @@ def main(argv=None) -> int:
     serve_p.add_argument("--pfx-password-file", type=Path)
     serve_p.add_argument("--processes", type=int, default=1, metavar="N",
                          help="serve from N processes sharing the ports (SO_REUSEPORT); 0 = one per CPU")
-    serve_p.add_argument("--https-if-secret", metavar="HOST:PORT",
-                         help="listen with HTTPS here when the secrets tls_pfx (and tls_password) are in /run/secrets")
+    serve_p.add_argument("--https-if-present", metavar="HOST:PORT",
+                         help="listen with HTTPS here when the --pfx file exists (a certificate folder mounted at "
+                              "start), else only on --listen: the rule iis/Start-Iis.ps1 follows on Windows")
 
     test_p = sub.add_parser("test", help="evaluate one request without a network and print JSON")
     _common(test_p)
@@ -71,8 +72,8 @@ def main(argv=None) -> int:
         return 2
     if args.https_listen and tls is None:
         parser.error("--https-listen needs --cert and --key, or --pfx")
-    if args.https_if_secret and tls is not None:
-        args.https_listen.append(args.https_if_secret)
+    if args.https_if_present and tls is not None:
+        args.https_listen.append(args.https_if_present)
     processes = args.processes or os.cpu_count() or 1
     children: list[int] = []
     for _ in range(processes - 1):
@@ -99,11 +100,11 @@ def _tls(args):
     from . import tls
 
     if args.pfx:
+        if args.https_if_present and not args.pfx.exists():
+            return None
         return tls.from_pfx(args.pfx, args.pfx_password_file)
     if args.cert and args.key:
         return tls.from_pem(args.cert, args.key)
-    if args.https_if_secret:
-        return tls.from_secrets()
     return None
 
 

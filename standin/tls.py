@@ -10,8 +10,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-SECRETS = Path("/run/secrets")
-
 
 def from_pem(cert: str, key: str) -> tuple[ssl.SSLContext, str]:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -20,7 +18,9 @@ def from_pem(cert: str, key: str) -> tuple[ssl.SSLContext, str]:
 
 
 def from_pfx(pfx: Path, password_file: Path | None) -> tuple[ssl.SSLContext, str]:
-    password = password_file.read_text().strip().encode() if password_file else None
+    # A missing or empty password file means no password, as in iis/Configure-Iis.ps1.
+    text = password_file.read_text().strip() if password_file and password_file.exists() else ""
+    password = text.encode() or None
     key, cert, chain = pkcs12.load_key_and_certificates(pfx.read_bytes(), password)
     if key is None or cert is None:
         raise ValueError(f"{pfx} holds no private key and certificate")
@@ -36,15 +36,6 @@ def from_pfx(pfx: Path, password_file: Path | None) -> tuple[ssl.SSLContext, str
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(path)
     return ctx, _arr_ssl(cert)
-
-
-def from_secrets() -> tuple[ssl.SSLContext, str] | None:
-    """The compose secrets tls_pfx and tls_password, when mounted."""
-    pfx = SECRETS / "tls_pfx"
-    if not pfx.exists():
-        return None
-    password = SECRETS / "tls_password"
-    return from_pfx(pfx, password if password.exists() else None)
 
 
 def _arr_ssl(cert: x509.Certificate) -> str:

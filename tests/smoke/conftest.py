@@ -1,3 +1,5 @@
+import os
+
 import pytest
 import trustme
 
@@ -9,15 +11,21 @@ HEALTH_TIMEOUT = {"linux": 120, "windows": 600}
 
 @pytest.fixture(scope="session")
 def tls(tmp_path_factory):
-    """A CA the tests trust and a PFX for localhost, handed to the stack as compose secrets."""
+    """A CA the tests trust, and a certificate folder for localhost (TLS_CERT_DIR) for the stack."""
     folder = tmp_path_factory.mktemp("tls")
+    certs = folder / "certs"
+    certs.mkdir()
     ca = trustme.CA()
     password = "smoke-test-only"
-    write_pfx(ca, folder / "tls.pfx", password, "localhost")
-    (folder / "password.txt").write_text(password)
+    write_pfx(ca, certs / "tls.pfx", password, "localhost")
+    (certs / "tls-password.txt").write_text(password)
     ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    return {"TLS_PFX_FILE": str(folder / "tls.pfx"), "TLS_PASSWORD_FILE": str(folder / "password.txt"),
-            "ca": str(folder / "ca.pem")}
+    if os.name == "posix":  # the stand-in runs as uid 10001, and pytest's folders are private
+        if os.geteuid() == 0:
+            os.chown(certs, 10001, -1)
+        else:
+            certs.chmod(0o755)
+    return {"TLS_CERT_DIR": str(certs), "ca": str(folder / "ca.pem")}
 
 
 @pytest.fixture(scope="session")
@@ -34,14 +42,14 @@ def live(pytestconfig):
 
 @pytest.fixture(scope="session")
 def stack(tls, live):
-    s = Stack({"APP_DIAGNOSTICS": "true", "TLS_PFX_FILE": tls["TLS_PFX_FILE"],
-               "TLS_PASSWORD_FILE": tls["TLS_PASSWORD_FILE"]}, say=live)
+    s = Stack({"APP_DIAGNOSTICS": "true", "TLS_CERT_DIR": tls["TLS_CERT_DIR"]}, say=live)
     live(f"smoke: {s.os_type} engine, compose files {s.files}, prefix /{s.settings['APP_PREFIX']}, "
         f"app port {s.settings['APP_PORT']}")
     s.build()
     s.down()
     try:
         s.up()
+        s.check_addresses()
         seconds = s.wait_healthy(HEALTH_TIMEOUT[s.os_type])
         live(f"smoke: stack healthy after {seconds:.1f}s")
         yield s

@@ -9,14 +9,20 @@ import json
 import os
 import subprocess
 import time
+from pathlib import Path
 
 import docker
 
 from tests.paths import ROOT, stack_settings
 
 PROJECT = "flask-iis-smoke"
-COMPOSE_FILES = {"windows": "docker-compose.yml", "linux": "docker-compose.linux.yml"}
-HTTPS_OVERRIDE = "docker-compose.https.yml"
+# Each stack with its HTTPS override: a read-only certificate folder, mounted where that OS's IIS
+# (or the stand-in) looks for it. Windows cannot bind-mount single files, so no compose secrets.
+COMPOSE_FILES = {"windows": ["docker-compose.yml", "docker-compose.https.yml"],
+                 "linux": ["docker-compose.linux.yml", "docker-compose.linux.https.yml"]}
+# Every container's log is written here before the stack is torn down (the Windows workflow
+# uploads it: once the stack is down, `docker compose logs` has nothing left to show).
+LOG_DIR = ROOT / "logs" / "smoke"
 
 
 def say(message: str) -> None:
@@ -33,7 +39,7 @@ class Stack:
         settings.update(overrides)
         self.settings = settings
         self.env = {**os.environ, **settings}
-        self.files = [COMPOSE_FILES[self.os_type], HTTPS_OVERRIDE]
+        self.files = COMPOSE_FILES[self.os_type]
 
     # --- compose ------------------------------------------------------------------------------
 
@@ -65,7 +71,29 @@ class Stack:
         self.compose("up", "--detach", "--no-build", "--remove-orphans")
 
     def down(self) -> None:
+        self.save_logs()
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "20", check=False)
+
+    def save_logs(self, folder: Path = LOG_DIR) -> list[Path]:
+        """Each container's log and state as files, so they outlive the stack."""
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = []
+        for c in self.containers():
+            c.reload()
+            path = folder / f"{c.labels['com.docker.compose.service']}.log"
+            state = json.dumps(c.attrs["State"], indent=2)
+            path.write_text(f"{c.name} {c.status}\n{state}\n\n{c.logs(timestamps=True).decode(errors='replace')}",
+                            encoding="utf-8")
+            saved.append(path)
+        return saved
+
+    def check_addresses(self) -> None:
+        """The app trusts forwarded headers from IIS_ADDRESS only: IIS must really have it."""
+        actual, expected = self.address("iis"), self.settings["IIS_ADDRESS"]
+        if actual != expected:
+            raise RuntimeError(f"the iis container has address {actual}, but IIS_ADDRESS is {expected}: the app "
+                               f"would not trust IIS's forwarded headers. Check STACK_SUBNET, STACK_GATEWAY and "
+                               f"IIS_ADDRESS (docs/windows.md: nat network addressing)")
 
     # --- inspection with the SDK --------------------------------------------------------------
 

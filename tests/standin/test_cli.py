@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.paths import ROOT, SERVER_CONFIG, WEB_CONFIG
 
 
@@ -38,3 +40,41 @@ def test_B45_test_command_reports_filtering_rejections(tmp_path, base_env):
     web.write_text("<configuration/>")
     out = standin("test", "--web-config", str(web), "http://h/a+b", env=base_env)
     assert json.loads(out.stdout)["substatus"] == 11
+
+
+def test_https_if_present_follows_the_certificate_folder(tmp_path, project_env, base_env):
+    """HTTPS when the mounted folder holds tls.pfx, HTTP only when it does not: the rule
+    iis/Start-Iis.ps1 follows with C:\\certs (docs/windows.md W01)."""
+    import ssl
+    import urllib.request
+
+    import trustme
+
+    from tests.support import free_port, start, stop, write_pfx
+
+    ca = trustme.CA()
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    for present in (False, True):
+        if present:
+            write_pfx(ca, certs / "tls.pfx", "pw", "localhost")
+            (certs / "tls-password.txt").write_text("pw\n")
+        http, https = free_port(), free_port()
+        proc = start([sys.executable, "-m", "standin", "serve", "--web-config", str(WEB_CONFIG), "--settings",
+                      str(SERVER_CONFIG), "--expand-env", "--site-root", str(ROOT / "iis" / "wwwroot"),
+                      "--listen", f"127.0.0.1:{http}", "--pfx", str(certs / "tls.pfx"),
+                      "--pfx-password-file", str(certs / "tls-password.txt"), "--https-if-present",
+                      f"127.0.0.1:{https}"], {**base_env, **project_env}, f"http://127.0.0.1:{http}/",
+                     tmp_path / f"standin-{present}.log")
+        try:
+            context = ssl.create_default_context(cafile=None)
+            ca.configure_trust(context)
+            url = f"https://localhost:{https}/"
+            if present:
+                with urllib.request.urlopen(url, context=context, timeout=5) as r:
+                    assert r.status == 200
+            else:
+                with pytest.raises(OSError):
+                    urllib.request.urlopen(url, context=context, timeout=5)
+        finally:
+            stop(proc)

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.paths import ENV_EXAMPLE, ROOT
+from tests.paths import ENV_EXAMPLE, ROOT, read_env_file
+from tests.smoke.stack import COMPOSE_FILES
 
 CHECK_JSONSCHEMA = str(Path(sys.executable).parent / "check-jsonschema")
-STACKS = {"windows": ["docker-compose.yml"], "linux": ["docker-compose.linux.yml"]}
-ALL_FILES = ["docker-compose.yml", "docker-compose.linux.yml", "docker-compose.https.yml"]
+# Each stack's base file, and the HTTPS override the smoke suite adds to it.
+STACKS = {os_type: files[:1] for os_type, files in COMPOSE_FILES.items()}
+HTTPS = {os_type: files[1] for os_type, files in COMPOSE_FILES.items()}
+ALL_FILES = sorted(p.name for p in ROOT.glob("docker-compose*.yml"))
 
 
 def schema_check(*paths):
@@ -35,7 +38,7 @@ def test_compose_file_matches_the_compose_specification(name):
 @pytest.mark.parametrize("stack", sorted(STACKS))
 @pytest.mark.parametrize("https", [False, True])
 def test_compose_cli_accepts_each_stack(stack, https):
-    files = STACKS[stack] + (["docker-compose.https.yml"] if https else [])
+    files = STACKS[stack] + ([HTTPS[stack]] if https else [])
     result = compose_config(files, "--quiet")
     assert result.returncode == 0, result.stderr
 
@@ -74,9 +77,15 @@ def test_both_stacks_have_the_same_services_ports_and_settings():
     assert win["services"]["iis"]["depends_on"]["app"]["condition"] == "service_healthy"
 
 
-def test_https_override_adds_secrets_only():
-    plain, https = config(STACKS["linux"]), config(STACKS["linux"] + ["docker-compose.https.yml"])
+def test_every_compose_file_belongs_to_a_stack():
+    assert sorted(f for files in COMPOSE_FILES.values() for f in files) == ALL_FILES
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_https_override_adds_only_a_read_only_certificate_folder(stack):
+    plain, https = config(STACKS[stack]), config(STACKS[stack] + [HTTPS[stack]])
     iis = https["services"]["iis"]
-    assert sorted(s["source"] for s in iis["secrets"]) == ["tls_password", "tls_pfx"]
-    iis.pop("secrets")
+    [mount] = iis.pop("volumes")
+    assert (mount["type"], mount["read_only"]) == ("bind", True)
+    assert mount["source"] == str((ROOT / read_env_file(ENV_EXAMPLE)["TLS_CERT_DIR"]).resolve())
     assert iis == plain["services"]["iis"]

@@ -27,3 +27,37 @@ def test_windows_workflow_runs_the_smoke_suite_unchanged():
     text = (ROOT / ".github" / "workflows" / "windows.yml").read_text()
     assert "runs-on: windows-2022" in text
     assert "python -m pytest tests/smoke" in text
+
+
+def run_steps(text: str) -> list[str]:
+    from ruamel.yaml import YAML
+
+    jobs = YAML(typ="safe").load(text)["jobs"].values()
+    return [step["run"] for job in jobs for step in job["steps"] if "run" in step]
+
+
+def log_problems(text: str) -> list[str]:
+    """A failed Windows run must leave the containers' logs in the artifact."""
+    from tests.smoke.stack import LOG_DIR
+
+    problems = []
+    for line in (l for run in run_steps(text) for l in run.splitlines()):
+        # No .env on the runner: compose aborts on the first ${VAR:?}, and the stack is down anyway.
+        if re.search(r"docker compose (?!version)(?!.*--env-file)", line):
+            problems.append(f"runs docker compose without --env-file: {line.strip()}")
+    uploaded = re.findall(r"^\s+path: (\S+)$", text, re.MULTILINE)
+    if LOG_DIR.relative_to(ROOT).parts[0] + "/" not in uploaded:
+        problems.append(f"the artifact does not include {LOG_DIR.relative_to(ROOT)}, where the smoke suite saves logs")
+    return problems
+
+
+def test_windows_workflow_uploads_the_logs_the_smoke_suite_saves():
+    assert log_problems((ROOT / ".github" / "workflows" / "windows.yml").read_text()) == []
+
+
+def test_a_logs_step_that_needs_an_env_file_is_caught():
+    """Known-bad input: the log step of windows.yml at 3aa580b."""
+    text = (ROOT / ".github" / "workflows" / "windows.yml").read_text().replace(
+        "docker network ls > logs/networks.txt",
+        "docker compose -p flask-iis-smoke -f docker-compose.yml logs --no-color > logs/compose.txt")
+    assert any("without --env-file" in p for p in log_problems(text))
