@@ -1,7 +1,8 @@
 <#
 .SYNOPSIS
   Installs one entry of installers.json: from iis/installers/ when present, else downloaded;
-  verified against the pinned hash; MSIs installed with msiexec waited for and its exit code checked.
+  verified against the pinned SHA-256 (an MSI without one is refused); MSIs installed with msiexec
+  waited for and its exit code checked.
 .EXAMPLE
   Install-Module.ps1 -Name UrlRewrite
   Install-Module.ps1 -Verify
@@ -48,20 +49,15 @@ if (Test-Path $file) {
 
 $sha256 = (Get-FileHash -Path $file -Algorithm SHA256).Hash
 Write-Host "SHA256 $sha256 $($entry.file)"
-$pins = @{ SHA256 = $entry.sha256; SHA1 = $entry.sha1 }
-$checked = $false
-foreach ($algorithm in $pins.Keys) {
-    $expected = $pins[$algorithm]
-    if (-not $expected) { continue }
-    $actual = (Get-FileHash -Path $file -Algorithm $algorithm).Hash
-    if ($actual -ne $expected) {
-        throw "$($entry.file): $algorithm is $actual, installers.json pins $expected"
+if ($entry.sha256) {
+    if ($sha256 -ne $entry.sha256) {
+        throw "$($entry.file): SHA256 is $sha256, installers.json pins $($entry.sha256) ($($entry.hash_source)). If Microsoft replaced the file, re-pin it as the README says."
     }
-    Write-Host "$($entry.file): $algorithm verified"
-    $checked = $true
-}
-if (-not $checked) {
-    Write-Warning "$($entry.file) has no pinned hash in installers.json; pin the SHA256 printed above"
+    Write-Host "$($entry.file): SHA256 verified"
+} elseif ($entry.kind -eq 'msi') {
+    throw "$($entry.file) has no pinned SHA256 in installers.json: an installer that runs as SYSTEM is never taken unverified"
+} else {
+    Write-Warning "$($entry.file) is NOT verified: installers.json has no pinned hash ($($entry.hash_source))"
 }
 
 if ($entry.kind -eq 'msi') {

@@ -54,18 +54,44 @@ def manifest() -> dict:
     return {k: v for k, v in json.loads(MANIFEST.read_text()).items() if not k.startswith("_")}
 
 
-def test_installer_manifest_entries_are_complete_and_consistent():
+WINGET = "microsoft/winget-pkgs manifests/m/Microsoft/IIS/"
+
+
+def check_manifest(entries: dict) -> None:
+    """Every download from Microsoft; every MSI (run as SYSTEM) pinned by the SHA-256 of the winget
+    community manifest that publishes it, with that manifest's URL; the rest says why it is not."""
+    for name, e in entries.items():
+        assert re.fullmatch(r"https://(download\.microsoft\.com|go\.microsoft\.com/fwlink/|github\.com/microsoft/)\S+",
+                            e["url"]), name
+        assert e["kind"] in ("msi", "exe"), name
+        assert set(e) <= {"description", "kind", "file", "url", "sha256", "hash_source", "destination"}, name
+        assert e["sha256"] is None or re.fullmatch(r"[0-9A-F]{64}", e["sha256"]), name
+        assert e["hash_source"], name
+        if e["kind"] == "msi":
+            assert e["sha256"], f"{name}: an MSI must be pinned by SHA-256"
+            assert e["hash_source"].startswith(WINGET), f"{name}: cite the winget manifest"
+
+
+def test_installer_manifest_pins_every_msi_by_sha256():
     entries = manifest()
     assert sorted(entries) == ["ARR", "LogMonitor", "UrlRewrite"]
-    for name, e in entries.items():
-        assert re.fullmatch(r"https://(download\.microsoft\.com|github\.com/microsoft)/\S+", e["url"]), name
-        assert e["url"].rsplit("/", 1)[1] == e["file"], name
-        assert e["kind"] in ("msi", "exe")
-        assert e.get("sha256") is None or re.fullmatch(r"[0-9A-F]{64}", e["sha256"]), name
-        assert e.get("sha1") is None or re.fullmatch(r"[0-9A-F]{40}", e["sha1"]), name
-        assert e["hash_source"], name
-    # The MSIs are always verified; only LogMonitor waits for a pin (its hash is printed at build).
-    assert entries["UrlRewrite"]["sha256"] and entries["ARR"]["sha1"]
+    check_manifest(entries)
+
+
+def test_a_manifest_pinning_arr_by_sha1_is_refused():
+    """Known-bad input: the manifest at 3aa580b verified ARR by a 2021 Chocolatey SHA-1 only."""
+    entries = manifest()
+    entries["ARR"] = {k: v for k, v in entries["ARR"].items() if k != "sha256"} | {
+        "sha256": None, "sha1": "8B258C3D62AC41192F1D01BA9FCFEDD8421320BA",
+        "hash_source": "Chocolatey package iis-arr (checksum64, sha1)"}
+    with pytest.raises(AssertionError):
+        check_manifest(entries)
+
+
+def test_install_script_refuses_an_unpinned_msi():
+    text = (ROOT / "iis" / "Install-Module.ps1").read_text()
+    assert re.search(r"elseif \(\$entry\.kind -eq 'msi'\) \{\s*throw ", text)
+    assert "SHA1" not in text
 
 
 def test_urls_and_hashes_live_only_in_the_manifest():

@@ -1,0 +1,127 @@
+"""The Windows image build, read instruction by instruction (docs/windows.md): Dockerfile.iis, and
+Dockerfile.app as Windows builds it. Each rule is shown failing on a known-bad input."""
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from dockerfile_parse import DockerfileParser
+
+from tests.paths import ROOT
+
+IIS = ROOT / "Dockerfile.iis"
+APP = ROOT / "Dockerfile.app"
+START = ROOT / "iis" / "Start-Iis.ps1"
+DNS_KEY = r"HKLM:\SYSTEM\CurrentControlSet\Services\Dnscache\Parameters"
+# The Windows engine builds with the classic builder: BuildKit-only syntax fails there.
+BUILDKIT_ONLY = re.compile(r"^(RUN|COPY|ADD)\s+--(mount|network|security|chmod|link|parents|exclude|checksum)\b"
+                           r"|<<-?\s*['\"]?\w+|^#\s*syntax=", re.MULTILINE)
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    return [(i["instruction"], i["value"]) for i in DockerfileParser(fileobj=io.BytesIO(text.encode())).structure
+            if i["instruction"] != "COMMENT"]
+
+
+def iis_problems(text: str) -> list[str]:
+    problems = []
+    if not text.startswith("# escape=`\n"):
+        problems.append("no `# escape=`` first: Windows paths would be read as escapes")
+    steps = instructions(text)
+    if BUILDKIT_ONLY.search(text):
+        problems.append("BuildKit-only syntax (the Windows engine builds with the classic builder)")
+    shells = [v for k, v in steps if k == "SHELL"]
+    if not shells or "$ErrorActionPreference = 'Stop'" not in shells[0] or json.loads(shells[0])[0] != "powershell":
+        problems.append("SHELL is not PowerShell with $ErrorActionPreference = 'Stop'")
+    for kind, value in steps:
+        if kind == "RUN" and re.search(r"(^|[;&|]\s*)msiexec\b", value, re.IGNORECASE):
+            problems.append(f"RUN {value[:40]}: a bare msiexec returns before the install ends")
+    health = [v for k, v in steps if k == "HEALTHCHECK"]
+    if not health or "CMD [" not in health[0]:
+        problems.append("HEALTHCHECK is not in exec form")
+    elif re.search(r"\breturn\s+[01]\b", health[0]) or "exit 1" not in health[0]:
+        problems.append("HEALTHCHECK sets no exit code (return in -Command does not)")
+    commands = [c for k, v in steps if k == "RUN" for c in v.split(";")]
+    for name in ("MaxCacheTtl", "MaxNegativeCacheTtl"):
+        setting = [c for c in commands if f"-Name {name} " in c]
+        if not (len(setting) == 1 and f"-Path '{DNS_KEY}'" in setting[0]
+                and re.search(rf"-Name {name} -PropertyType DWord -Value [01] -Force", setting[0])):
+            problems.append(f"{name} is not set to 0 or 1 s in {DNS_KEY}: ARR keeps a recreated app's old address")
+    entry = [v for k, v in steps if k == "ENTRYPOINT"]
+    if not entry or not json.loads(entry[0])[0].endswith("LogMonitor.exe"):
+        problems.append("ENTRYPOINT does not start LogMonitor (IIS logs would not reach docker logs)")
+    return problems
+
+
+def test_dockerfile_iis_follows_the_windows_rules():
+    assert iis_problems(IIS.read_text()) == []
+
+
+def test_a_dockerfile_without_the_dns_cache_limit_is_caught():
+    """Known-bad input: Dockerfile.iis at 3aa580b had no Dnscache settings at all."""
+    text = "\n".join(l for l in IIS.read_text().splitlines() if "Dnscache" not in l)
+    problems = iis_problems(text)
+    assert [p.split()[0] for p in problems] == ["MaxCacheTtl", "MaxNegativeCacheTtl"]
+
+
+@pytest.mark.parametrize("old,new,problem", [
+    ("-Name MaxCacheTtl -PropertyType DWord -Value 0", "-Name MaxCacheTtl -PropertyType DWord -Value 600",
+     "MaxCacheTtl is not set"),
+    ("Services\\Dnscache\\Parameters' -Name MaxNegativeCacheTtl", "Services\\Tcpip\\Parameters' -Name MaxNegativeCacheTtl",
+     "MaxNegativeCacheTtl is not set"),
+    ("exit 1 }", "return 1 }", "HEALTHCHECK sets no exit code"),
+    ("RUN .\\Install-Module.ps1 -Name ARR", "RUN msiexec /i C:\\setup\\requestRouter_amd64.msi /qn", "bare msiexec"),
+    ("COPY iis/installers/", "COPY --link iis/installers/", "BuildKit-only"),
+    ("# escape=`\n", "", "no `# escape"),
+    ('ENTRYPOINT ["C:\\\\LogMonitor\\\\LogMonitor.exe", ', "ENTRYPOINT [", "LogMonitor"),
+], ids=["dns-cache-600s", "dns-wrong-key", "healthcheck-return", "bare-msiexec", "buildkit", "no-escape", "no-logmonitor"])
+def test_a_broken_windows_dockerfile_is_caught(old, new, problem):
+    text = IIS.read_text()
+    assert old in text
+    assert any(problem in p for p in iis_problems(text.replace(old, new, 1))), problem
+
+
+def test_the_start_script_hands_over_to_service_monitor_and_exits_with_it():
+    lines = [l.strip() for l in START.read_text().splitlines() if l.strip()]
+    assert lines[-2:] == ["& C:\\ServiceMonitor.exe w3svc", "exit $LASTEXITCODE"]
+
+
+def app_problems(text: str) -> list[str]:
+    """Dockerfile.app builds on Linux (/bin/sh) and on Windows (cmd): only shell-free forms work on both."""
+    problems = []
+    if BUILDKIT_ONLY.search(text):
+        problems.append("BuildKit-only syntax")
+    for kind, value in instructions(text):
+        if kind in ("RUN", "CMD", "ENTRYPOINT") and not value.startswith("["):
+            problems.append(f"{kind} {value[:40]} is in shell form (sh on Linux, cmd on Windows)")
+        if kind == "HEALTHCHECK" and "CMD [" not in value:
+            problems.append("HEALTHCHECK is in shell form")
+        if kind in ("COPY", "ADD") and re.search(r"--(chown|chmod)", value):
+            problems.append(f"{kind} --chown/--chmod is for Linux containers only")
+        if kind == "USER" and value != "${RUN_AS}":
+            problems.append(f"USER {value}: Windows needs a user name, Linux a uid: take it from RUN_AS")
+    return problems
+
+
+def test_dockerfile_app_builds_on_both_platforms():
+    assert app_problems(APP.read_text()) == []
+
+
+@pytest.mark.parametrize("old,new,problem", [
+    ('RUN ["python", "-m", "pip", "install", "--no-cache-dir", "--no-compile", "-r", "requirements/app.txt"]',
+     "RUN python -m pip install -r requirements/app.txt", "shell form"),
+    ("COPY app app", "COPY --chown=10001 app app", "--chown"),
+    ("USER ${RUN_AS}", "USER 10001", "USER 10001"),
+], ids=["shell-form-run", "chown", "numeric-user"])
+def test_a_broken_app_dockerfile_is_caught(old, new, problem):
+    text = APP.read_text()
+    assert old in text
+    assert any(problem in p for p in app_problems(text.replace(old, new, 1)))
+
+
+def test_windows_compose_passes_a_windows_user_to_the_app_image():
+    from tests.static.test_compose import STACKS, config
+
+    assert config(STACKS["windows"])["services"]["app"]["build"]["args"]["RUN_AS"] == "ContainerUser"
