@@ -106,3 +106,25 @@ def test_gunicorn_finishes_a_request_in_flight_when_stopped(project_env, base_en
         assert proc.wait(timeout=30) == 0
     finally:
         stop(proc)
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "waitress"])
+def test_app_timeout_does_not_cut_a_running_request(server, project_env, base_env, tmp_path):
+    """APP_TIMEOUT_SECONDS is no limit on a request's run time on either server (README): gthread
+    workers keep their heartbeat while a thread works, and waitress' channel_timeout closes idle
+    connections only (waitress/server.py maintenance(): channels without requests)."""
+    import time
+
+    port = free_port()
+    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", "APP_DIAGNOSTICS": "true",
+           "APP_TIMEOUT_SECONDS": "2"}
+    prefix = project_env["APP_PREFIX"]
+    proc = start([sys.executable, "-m", "app.serve", "--server", server], env,
+                 f"http://127.0.0.1:{port}/{prefix}/health", tmp_path / "server.log")
+    try:
+        started = time.monotonic()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/{prefix}/_diagnostics?delay=5", timeout=30) as r:
+            assert r.status == 200
+        assert time.monotonic() - started >= 5
+    finally:
+        stop(proc)

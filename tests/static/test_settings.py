@@ -21,17 +21,6 @@ def test_every_compose_variable_is_defined():
     assert used - set(SETTINGS) == set()
 
 
-def test_every_iis_reference_is_defined():
-    from lxml import etree
-
-    used = set()
-    for name in ("iis/web.config", "iis/server.config"):
-        for element in etree.parse(str(ROOT / name)).iter():
-            for value in getattr(element, "attrib", {}).values():
-                used |= set(re.findall(r"%([A-Za-z_][A-Za-z0-9_]*)%", value))
-    assert used and used - set(SETTINGS) == set()
-
-
 def test_every_app_setting_is_defined():
     used = used_in(r'get\("([A-Z_]+)"', "app/config.py")
     assert used and used - set(SETTINGS) == set()
@@ -61,7 +50,33 @@ def test_no_literal_copies_of_the_prefix_or_ports_in_the_deployment_files():
             assert not re.search(rf"(?<![\w.-]){re.escape(SETTINGS[key])}(?![\w.-])", text), f"{key} in {name}"
 
 
-def test_windows_images_default_to_one_windows_version():
-    version, app_base = SETTINGS["WINDOWS_VERSION"], SETTINGS["WINDOWS_APP_BASE_IMAGE"]
-    python_tag = {"ltsc2019": "1809"}.get(version, version)
-    assert app_base.endswith(f"-windowsservercore-{python_tag}")
+# docker-library/python builds Windows images for these only: Windows Server 2019 / 1809 was
+# removed on 2025-05-30 (docker-library/python#1047), and its tags are no longer updated.
+WINDOWS_VERSIONS = ("ltsc2022", "ltsc2025")
+
+
+def windows_version_problems(env_example: str, readme: str) -> list[str]:
+    problems = []
+    settings = dict(l.split("=", 1) for l in env_example.splitlines() if "=" in l and not l.startswith("#"))
+    version, app_base = settings["WINDOWS_VERSION"], settings["WINDOWS_APP_BASE_IMAGE"]
+    if version not in WINDOWS_VERSIONS:
+        problems.append(f"WINDOWS_VERSION={version}")
+    if not app_base.endswith(f"-windowsservercore-{version}"):
+        problems.append(f"WINDOWS_APP_BASE_IMAGE={app_base} is not for {version}")
+    for name, text in ((".env.example", env_example), ("README.md", readme)):
+        for paragraph in re.split(r"\n\s*\n", text):  # a mention is fine where it says so
+            if re.search(r"ltsc2019|\b1809\b", paragraph) and "not supported" not in paragraph:
+                problems.append(f"{name} offers Windows Server 2019: {paragraph.strip()[:80]}")
+    return problems
+
+
+def test_windows_images_exist_for_the_offered_windows_versions():
+    assert windows_version_problems(ENV_EXAMPLE.read_text(), (ROOT / "README.md").read_text()) == []
+
+
+def test_an_offer_of_ltsc2019_is_caught():
+    """Known-bad input: .env.example at 3aa580b."""
+    old = ("# Windows Server version of the Windows images: ltsc2019, ltsc2022 or ltsc2025.\n"
+           "WINDOWS_VERSION=ltsc2022\n# Python's tags say 1809 for ltsc2019.\n"
+           "WINDOWS_APP_BASE_IMAGE=python:3.13-windowsservercore-ltsc2022\n")
+    assert [p.split(":")[0] for p in windows_version_problems(old, "")] == [".env.example offers Windows Server 2019"]
