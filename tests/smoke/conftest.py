@@ -1,4 +1,5 @@
 import os
+import subprocess
 
 import pytest
 import trustme
@@ -20,11 +21,14 @@ def tls(tmp_path_factory):
     write_pfx(ca, certs / "tls.pfx", password, "localhost")
     (certs / "tls-password.txt").write_text(password)
     ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    if os.name == "posix":  # the stand-in runs as uid 10001, and pytest's folders are private
-        if os.geteuid() == 0:
-            os.chown(certs, 10001, -1)
-        else:
-            certs.chmod(0o755)
+    if os.name == "nt":
+        # IIS reads the mounted files as ContainerAdministrator, which the host's ACL must let in:
+        # Microsoft suggests Authenticated Users (S-1-5-11) ("Persistent storage in containers").
+        subprocess.run(["icacls", str(certs), "/grant", "*S-1-5-11:(OI)(CI)R"], check=True, capture_output=True)
+    elif os.geteuid() == 0:  # the stand-in runs as uid 10001, and pytest's folders are private
+        os.chown(certs, 10001, -1)
+    else:
+        certs.chmod(0o755)
     return {"TLS_CERT_DIR": str(certs), "ca": str(folder / "ca.pem")}
 
 
