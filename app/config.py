@@ -10,6 +10,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from .loader import SPEC
+
 
 class ConfigError(Exception):
     pass
@@ -18,6 +20,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Settings:
     prefix: str  # without slashes, e.g. "myApp"
+    app_module: str  # the hosted WSGI app, "package.module:name" or "package.module:factory()"
     port: int
     workers: int
     threads: int
@@ -59,6 +62,7 @@ def from_env(environ=None) -> Settings:
     positive = lambda v: v > 0  # noqa: E731
     settings = dict(
         prefix=get("APP_PREFIX", lambda v: re.fullmatch(r"[A-Za-z0-9_-]+", v), hint="letters, digits, - and _ only"),
+        app_module=get("APP_MODULE", lambda v: SPEC.fullmatch(v), hint="package.module:name or package.module:factory()"),
         port=get("APP_PORT", lambda v: 0 < v < 65536, int, "a TCP port"),
         workers=get("APP_WORKERS", positive, int, "a whole number above 0"),
         threads=get("APP_THREADS", positive, int, "a whole number above 0"),

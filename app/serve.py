@@ -11,6 +11,7 @@ import sys
 import time
 
 from .config import ConfigError, Settings, from_env
+from .loader import AppLoadError
 from .wsgi import build
 
 # HTTP.sys accepts header lines up to 16 KB (MaxFieldLength) and IIS URLs up to 4096 + 2048 bytes of
@@ -102,10 +103,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = from_env()
-    except ConfigError as exc:
+        # Loaded before the server starts: an app that cannot load is an exit, never a healthy
+        # container serving nothing.
+        app = build(settings)
+    except (ConfigError, AppLoadError) as exc:
         print(f"app: {exc}", file=sys.stderr)
         return 2
-    app = build(settings)
     (run_waitress if args.server == "waitress" else run_gunicorn)(app, settings)
     return 0
 

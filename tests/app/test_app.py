@@ -79,10 +79,10 @@ def test_body_over_the_limit_is_413(env):
 
 
 def test_debug_stays_off_even_if_the_environment_asks(settings, monkeypatch):
-    from app.web import create_app
+    from app.loader import load_app
 
     monkeypatch.setenv("FLASK_DEBUG", "1")
-    assert create_app(settings).debug is False
+    assert load_app(settings.app_module).debug is False
 
 
 @pytest.mark.parametrize("change,message", [

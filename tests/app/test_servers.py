@@ -30,6 +30,18 @@ def test_launcher_serves_the_app_with_an_access_log(server, project_env, base_en
     assert "Debugger" not in text and "development server" not in text
 
 
+@pytest.mark.parametrize("spec,message", [
+    ("no_such_package.web:app", "no module named 'no_such_package'"),
+    ("app.web:create_app", "if it is a factory, write app.web:create_app()"),
+])
+def test_launcher_exits_2_when_app_module_cannot_load(project_env, base_env, spec, message):
+    env = {**base_env, **project_env, "APP_MODULE": spec}
+    out = subprocess.run([sys.executable, "-m", "app.serve"], env=env, cwd=ROOT, capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"app: APP_MODULE={spec!r}") and message in out.stderr
+
+
 def test_launcher_exits_2_on_bad_settings(project_env, base_env):
     env = {**base_env, **project_env, "APP_PORT": "nope"}
     out = subprocess.run([sys.executable, "-m", "app.serve"], env=env, cwd=ROOT, capture_output=True, text=True,

@@ -1,0 +1,207 @@
+"""What the deployment adds around any WSGI app, from outside: the prefix mount, one-hop proxy
+trust, the health endpoint, diagnostics, HSTS, cookie scope and the body limit.
+
+None of it lives in the hosted app, so an app chosen with APP_MODULE keeps the healthcheck the
+containers depend on and the diagnostics the smoke suite reads. The mount is the original post's
+DispatcherMiddleware(NotFound(), {prefix: app}), with the prefix taken from APP_PREFIX.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .config import Settings
+
+FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT",
+             "HTTP_X_FORWARDED_PREFIX", "HTTP_X_ORIGINAL_HOST", "HTTP_FORWARDED")
+# Request bodies without a length (chunked) are spooled to disk past this size, never held whole.
+SPOOL_IN_MEMORY = 1024 * 1024
+
+
+def host(app, settings: Settings):
+    """The hosted WSGI app as the app server runs it."""
+    inner = HostingRoutes(app, settings)
+    mounted = DispatcherMiddleware(NotFound(), {settings.mount: inner})
+    scoped = CookieScope(StrictTransportSecurity(mounted, settings.hsts_seconds), settings.mount)
+    return OneTrustedProxy(BodyLimit(scoped, settings.max_body_bytes), settings.trusted_proxy)
+
+
+class OneTrustedProxy:
+    """Applies X-Forwarded-For/-Proto and X-Original-Host from the one proxy hop at trusted_proxy, and
+    drops them from anyone else, so a client reaching the app directly cannot spoof them."""
+
+    def __init__(self, app, trusted_proxy: str):
+        self.trusted_proxy = trusted_proxy
+        self.direct = app
+        # IIS sends the client's Host as X-Original-Host (the post's step 4); ProxyFix reads X-Forwarded-Host.
+        self.proxied = ProxyFix(app, x_for=1, x_proto=1, x_host=1, x_port=0, x_prefix=0)
+
+    def __call__(self, environ, start_response):
+        if environ.get("REMOTE_ADDR") != self.trusted_proxy:
+            for key in FORWARDED:
+                environ.pop(key, None)
+            return self.direct(environ, start_response)
+        environ.pop("HTTP_X_FORWARDED_HOST", None)
+        if "HTTP_X_ORIGINAL_HOST" in environ:
+            environ["HTTP_X_FORWARDED_HOST"] = environ["HTTP_X_ORIGINAL_HOST"]
+        return self.proxied(environ, start_response)
+
+
+class BodyLimit:
+    """413 for a body over max_bytes, before the app runs: at once for a declared length; a chunked
+    body is spooled (to disk past 1 MiB) up to the limit and handed on with its length."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    def __call__(self, environ, start_response):
+        length = environ.get("CONTENT_LENGTH")
+        if length:
+            if not length.isdigit() or int(length) > self.max_bytes:
+                return RequestEntityTooLarge()(environ, start_response)
+        elif "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+            size = _copy_at_most(environ["wsgi.input"], body, self.max_bytes + 1)
+            if size > self.max_bytes:
+                body.close()
+                return RequestEntityTooLarge()(environ, start_response)
+            body.seek(0)
+            environ.update({"wsgi.input": body, "CONTENT_LENGTH": str(size)})
+            environ.pop("HTTP_TRANSFER_ENCODING")
+        return self.app(environ, start_response)
+
+
+def _copy_at_most(source, target, limit: int) -> int:
+    size = 0
+    while size < limit:
+        chunk = source.read(min(64 * 1024, limit - size))
+        if not chunk:
+            break
+        target.write(chunk)
+        size += len(chunk)
+    return size
+
+
+def _with_headers(start_response, change):
+    """A start_response that lets change(headers) edit the header list first."""
+
+    def wrapped(status, headers, exc_info=None):
+        return start_response(status, change(list(headers)), exc_info)
+
+    return wrapped
+
+
+class StrictTransportSecurity:
+    """Strict-Transport-Security on HTTPS responses; the scheme is the client's, from the one proxy."""
+
+    def __init__(self, app, seconds: int):
+        self.app, self.value = app, f"max-age={seconds}"
+        self.enabled = seconds > 0
+
+    def __call__(self, environ, start_response):
+        if not (self.enabled and environ.get("wsgi.url_scheme") == "https"):
+            return self.app(environ, start_response)
+
+        def add(headers):
+            if not any(k.lower() == "strict-transport-security" for k, _ in headers):
+                headers.append(("Strict-Transport-Security", self.value))
+            return headers
+
+        return self.app(environ, _with_headers(start_response, add))
+
+
+class CookieScope:
+    """Keeps the hosted app's cookies to its prefix and, over HTTPS, to HTTPS: Path=/ (most
+    frameworks' default, meant for an app at the site root) becomes Path=/<prefix>, and a cookie
+    set on an HTTPS response gets Secure. Other paths and attributes are left as the app set them."""
+
+    def __init__(self, app, mount: str):
+        self.app, self.mount = app, mount
+
+    def __call__(self, environ, start_response):
+        https = environ.get("wsgi.url_scheme") == "https"
+
+        def scope(headers):
+            return [(k, self.rescope(v, https) if k.lower() == "set-cookie" else v) for k, v in headers]
+
+        return self.app(environ, _with_headers(start_response, scope))
+
+    def rescope(self, cookie: str, https: bool) -> str:
+        parts = [p.strip() for p in cookie.split(";")]
+        names = [p.split("=", 1)[0].strip().lower() for p in parts[1:]]
+        for i, name in enumerate(names, start=1):
+            if name == "path" and parts[i].split("=", 1)[-1].strip() in ("", "/"):
+                parts[i] = f"Path={self.mount}"
+        if "path" not in names:
+            parts.append(f"Path={self.mount}")
+        if https and "secure" not in names:
+            parts.append("Secure")
+        return "; ".join(parts)
+
+
+class HostingRoutes:
+    """The hosting layer's own routes under the prefix, ahead of the app: /health always, and the
+    diagnostics when APP_DIAGNOSTICS=true. Every other path goes to the app unchanged."""
+
+    # url_for's machinery (werkzeug's MapAdapter.build): what the hosted app's links come out as.
+    LINKS = Map([Rule("/help", endpoint="help")])
+
+    def __init__(self, app, settings: Settings):
+        self.app, self.settings = app, settings
+        self.routes = {"/health": self.health}
+        if settings.diagnostics:
+            self.routes.update({"/_diagnostics": self.diagnostics, "/_diagnostics/redirect": self.redirect})
+
+    def __call__(self, environ, start_response):
+        route = self.routes.get(environ.get("PATH_INFO", ""))
+        if route is None:
+            return self.app(environ, start_response)
+        return route(Request(environ))(environ, start_response)
+
+    def health(self, request):
+        return _json({"status": "ok"})
+
+    def help_url(self, request) -> str:
+        return self.LINKS.bind_to_environ(request.environ).build("help", force_external=True)
+
+    def diagnostics(self, request):
+        # What the app saw of the request after the proxy trust step: for the smoke tests. Off by default.
+        if request.method not in ("GET", "POST"):
+            return Response(status=405, headers={"Allow": "GET, POST"})
+        delay = min(request.args.get("delay", 0, type=float), 10.0)
+        if delay > 0:
+            # For shutdown tests: a request that is provably in flight.
+            request.environ["wsgi.errors"].write(f"diagnostics: request in flight for {delay:.1f} s\n")
+            request.environ["wsgi.errors"].flush()
+            time.sleep(delay)
+        body = request.get_data()
+        return _json(dict(
+            remote_addr=request.remote_addr,
+            scheme=request.scheme,
+            host=request.host,
+            script_root=request.script_root,
+            path=request.path,
+            url=request.url,
+            help_url=self.help_url(request),
+            body_bytes=len(body),
+            body_sha256=hashlib.sha256(body).hexdigest(),
+            headers=dict(request.headers.items()),
+            # The hop as received, before the trusted-proxy step rewrote it (empty for direct clients).
+            as_received=request.environ.get("werkzeug.proxy_fix.orig", {}),
+        ))
+
+    def redirect(self, request):
+        return Response(status=302, headers={"Location": self.help_url(request)})
+
+
+def _json(value) -> Response:
+    return Response(json.dumps(value) + "\n", mimetype="application/json")
+

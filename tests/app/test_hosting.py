@@ -1,0 +1,66 @@
+"""The hosting layer around an app that is not the seed, and not even Flask: a plain WSGI callable
+keeps /health, the diagnostics, one-hop trust, HSTS, cookie scope and the body limit."""
+import io
+
+import pytest
+from werkzeug.test import Client
+
+from app.config import from_env
+from app.wsgi import build
+from tests.app.conftest import IIS
+
+
+@pytest.fixture
+def hosted(env):
+    settings = from_env({**env, "APP_MODULE": "tests.app.wsgi_apps:plain"})
+    return settings, Client(build(settings))
+
+
+def get(client, path, **kw):
+    return client.get(path, environ_base={"REMOTE_ADDR": IIS}, **kw)
+
+
+def test_the_app_is_mounted_at_the_prefix_and_the_hosting_routes_come_first(hosted):
+    settings, client = hosted
+    assert get(client, f"{settings.mount}/anything").text == f"{settings.mount}|/anything||"
+    assert get(client, f"{settings.mount}/health").json == {"status": "ok"}
+    assert get(client, f"{settings.mount}/_diagnostics").json["script_root"] == settings.mount
+    assert get(client, "/anything").status_code == 404
+
+
+def test_trust_and_links_come_from_the_one_proxy_hop(hosted):
+    settings, client = hosted
+    headers = {"X-Original-Host": "intranet.example", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    seen = get(client, f"{settings.mount}/_diagnostics", headers=headers).json
+    assert (seen["remote_addr"], seen["help_url"]) == ("203.0.113.9", f"https://intranet.example{settings.mount}/help")
+    spoofed = client.get(f"{settings.mount}/_diagnostics", headers=headers, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert spoofed.json["scheme"] == "http" and spoofed.json["remote_addr"] == "10.9.9.9"
+
+
+def test_cookies_are_scoped_to_the_prefix_and_secure_over_https(hosted):
+    settings, client = hosted
+    plain = get(client, f"{settings.mount}/").headers.getlist("Set-Cookie")
+    assert plain == [f"pref=1; Path={settings.mount}; HttpOnly", "scoped=1; Path=/myApp/area"]
+    https = get(client, f"{settings.mount}/", headers={"X-Forwarded-Proto": "https"})
+    assert https.headers.getlist("Set-Cookie") == [f"pref=1; Path={settings.mount}; HttpOnly; Secure",
+                                                   "scoped=1; Path=/myApp/area; Secure"]
+    assert https.headers["Strict-Transport-Security"] == f"max-age={settings.hsts_seconds}"
+
+
+def test_a_chunked_body_reaches_the_app_whole_and_with_its_length(hosted):
+    settings, client = hosted
+    body = b"x" * (2 * 1024 * 1024 + 7)  # past the in-memory spool
+    resp = client.post(f"{settings.mount}/up", input_stream=io.BytesIO(body),
+                       headers={"Transfer-Encoding": "chunked"}, environ_base={"REMOTE_ADDR": IIS})
+    _, _, rest = resp.data.partition(b"|/up|")
+    length, _, echoed = rest.partition(b"|")
+    assert (int(length), echoed == body) == (len(body), True)
+
+
+@pytest.mark.parametrize("headers", [{"Content-Length": "11"}, {"Transfer-Encoding": "chunked"}])
+def test_a_body_over_the_limit_is_413_before_the_app_runs(env, headers):
+    settings = from_env({**env, "APP_MODULE": "tests.app.wsgi_apps:plain", "MAX_BODY_BYTES": "10"})
+    resp = Client(build(settings)).post(f"{settings.mount}/up", input_stream=io.BytesIO(b"y" * 11), headers=headers,
+                                        environ_base={"REMOTE_ADDR": IIS})
+    assert resp.status_code == 413
+    assert "Set-Cookie" not in resp.headers  # the app never ran
