@@ -1,4 +1,4 @@
-# The Flask app, for Linux (gunicorn) and Windows (waitress) alike.
+# The hosted WSGI app (APP_MODULE), for Linux (gunicorn) and Windows (waitress) alike.
 #   Linux:   docker build -f Dockerfile.app .
 #   Windows: docker build -f Dockerfile.app --build-arg BASE_IMAGE=python:3.13-windowsservercore-ltsc2022 --build-arg RUN_AS=ContainerUser .
 #   Offline: add --build-arg PIP_NO_INDEX=1 after filling wheelhouse/ (scripts/wheelhouse).
@@ -22,7 +22,10 @@ COPY requirements/app.txt requirements/app.txt
 COPY wheelhouse /wheelhouse
 RUN ["python", "-m", "pip", "install", "--no-cache-dir", "--no-compile", "-r", "requirements/app.txt"]
 
+# The hosting layer with the seed app, and the sample apps APP_MODULE can name. Your own package
+# goes here too (README: Use it with your app).
 COPY app app
+COPY examples examples
 
 USER ${RUN_AS}
 HEALTHCHECK --interval=5s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-m", "app.healthcheck"]

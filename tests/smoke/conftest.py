@@ -4,6 +4,7 @@ import subprocess
 import pytest
 import trustme
 
+from tests.paths import stack_settings
 from tests.smoke.stack import Stack, say
 from tests.support import write_pfx
 
@@ -61,6 +62,21 @@ def stack(tls, live):
         s.down()
 
 
+@pytest.fixture(scope="session")
+def s(stack):
+    return stack.settings
+
+
+@pytest.fixture(scope="session")
+def base(s):
+    return f"http://localhost:{s['IIS_HTTP_PORT']}"
+
+
+@pytest.fixture(scope="session")
+def prefix(s):
+    return "/" + s["APP_PREFIX"]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -82,3 +98,13 @@ def pytest_sessionfinish(session, exitstatus):
     if _skipped:
         session.config.get_terminal_writer().line(f"smoke tests were skipped: {_skipped}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_collection_modifyitems(config, items):
+    """A module that tests one hosted app declares APP_MODULE; it runs when that app is deployed
+    (scripts/test runs the suite once per app). Deselected, not skipped: it belongs to another run."""
+    deployed = stack_settings()["APP_MODULE"]
+    other = [i for i in items if getattr(i.module, "APP_MODULE", deployed) != deployed]
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = [i for i in items if i not in other]

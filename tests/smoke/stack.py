@@ -50,10 +50,12 @@ class Stack:
         return subprocess.run(cmd + list(args), cwd=ROOT, env=self.env, check=check, text=True,
                               capture_output=capture, timeout=900)
 
+    def config(self) -> dict:
+        return json.loads(self.compose("config", "--format", "json", capture=True).stdout)
+
     def build(self) -> None:
         """Builds every service's image with the docker SDK, as the compose file defines it."""
-        config = json.loads(self.compose("config", "--format", "json", capture=True).stdout)
-        for name, service in config["services"].items():
+        for name, service in self.config()["services"].items():
             build = service["build"]
             self.say(f"building {service['image']} ({build.get('dockerfile')}) for service {name}")
             started = time.monotonic()
