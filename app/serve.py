@@ -18,6 +18,9 @@ from .wsgi import build
 # query; the app server must accept at least what IIS forwards, or users see 400s from the app.
 MAX_REQUEST_LINE = 8190  # gunicorn's ceiling
 MAX_HEADER_FIELD = 16384
+# Open connections waitress serves at once; past it, it stops accepting until some close.
+# [INFERRED] kept under the 512 sockets CPython's select() handles on Windows.
+WAITRESS_CONNECTIONS = 400
 
 
 def run_gunicorn(app, s: Settings):
@@ -88,6 +91,10 @@ def run_waitress(app, s: Settings):
         listen=f"0.0.0.0:{s.port}",
         threads=s.threads,
         channel_timeout=s.timeout_seconds,
+        # waitress reads a whole body in its I/O loop before a thread sees the request, so slow
+        # uploads cost connections, not threads; its default of 100 connections would be the
+        # limit a few hundred slow clients reach (docs/standin.md B64).
+        connection_limit=WAITRESS_CONNECTIONS,
         max_request_body_size=s.max_body_bytes,
         max_request_header_size=MAX_HEADER_FIELD * 4,
         # Trust is decided once, in wsgi.OneTrustedProxy, for both servers.

@@ -33,6 +33,10 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "
               "proxy-authenticate", "proxy-authorization"}
 DEFAULT_DOCUMENTS = ("Default.htm", "Default.asp", "index.htm", "index.html", "iisstart.htm")
 CHUNK = 64 * 1024
+# A request body up to this size is read whole before the backend request starts (B64); a slow
+# client then holds only the stand-in's connection, never an app-server thread. Past it, the body
+# streams, so memory stays bounded by this per connection.
+REQUEST_BUFFER = 1024 * 1024
 
 
 class _IisHeaders:
@@ -70,20 +74,37 @@ def connection_tokens(values) -> set[str]:
 
 
 class _LimitedBody:
-    """Streams the client's body, enforcing maxAllowedContentLength on chunked uploads too.
+    """The client's body, enforcing maxAllowedContentLength on chunked uploads too. Up to
+    REQUEST_BUFFER is read before the backend is contacted (prefetch): a small body that arrives
+    slowly then costs the backend nothing until it is whole; a larger one streams on from there.
     aiohttp wraps errors raised while sending, so the verdict is kept here to be read afterwards."""
 
     def __init__(self, content, limit: int):
         self.content, self.limit, self.too_large = content, limit, False
+        self.head, self.seen = bytearray(), 0
+
+    def count(self, chunk: bytes) -> bytes:
+        self.seen += len(chunk)
+        if self.seen > self.limit:
+            self.too_large = True
+            raise BodyTooLarge()
+        return chunk
+
+    async def prefetch(self, size: int) -> bool:
+        """Reads until the body ends or passes size bytes; True when it ended (the whole body is head)."""
+        while len(self.head) <= size:
+            chunk = await self.content.readany()
+            if not chunk:
+                return True
+            self.head += self.count(chunk)
+        return False
 
     async def chunks(self):
-        seen = 0
+        if self.head:
+            yield bytes(self.head)
+            self.head = bytearray()
         async for chunk in self.content.iter_any():
-            seen += len(chunk)
-            if seen > self.limit:
-                self.too_large = True
-                raise BodyTooLarge()
-            yield chunk
+            yield self.count(chunk)
 
 
 class StandIn:
@@ -237,11 +258,15 @@ class StandIn:
             # HTTP.sys answers this itself; a refused request got its final status before here.
             await http.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = _LimitedBody(http.content, self.config.request_limits["maxAllowedContentLength"])
+        data, chunked = None, None
         try:
-            backend = await self.session.request(
-                req.method, target, headers=headers, data=body.chunks() if has_body else None,
-                allow_redirects=False, chunked=None if http.content_length is not None or not has_body else True,
-            )
+            if has_body:
+                if await body.prefetch(REQUEST_BUFFER):
+                    data = bytes(body.head)  # whole: sent with its Content-Length
+                else:
+                    data, chunked = body.chunks(), None if http.content_length is not None else True
+            backend = await self.session.request(req.method, target, headers=headers, data=data,
+                                                 allow_redirects=False, chunked=chunked)
         except (BodyTooLarge, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             if body.too_large:
                 rej = filtering.body_too_large()

@@ -140,3 +140,35 @@ def test_app_timeout_does_not_cut_a_running_request(server, project_env, base_en
         assert time.monotonic() - started >= 5
     finally:
         stop(proc)
+
+
+def test_waitress_keeps_serving_while_200_uploads_trickle(project_env, base_env, tmp_path):
+    """The Windows app server behind IIS: slow bodies are read in waitress' I/O loop (no thread
+    waits on them), and 200 of them stay under its connection limit, so other requests go on."""
+    import socket
+    import time
+
+    port = free_port()
+    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_DIAGNOSTICS": "true"}
+    prefix = project_env["APP_PREFIX"]
+    proc = start([sys.executable, "-m", "app.serve", "--server", "waitress"], env,
+                 f"http://127.0.0.1:{port}/{prefix}/health", tmp_path / "server.log")
+    clients = []
+    try:
+        head = f"POST /{prefix}/_diagnostics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nx".encode()
+        for _ in range(200):
+            clients.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            clients[-1].sendall(head)
+        worst = 0.0
+        for _ in range(10):
+            for client in clients:
+                client.send(b"x")
+            started = time.monotonic()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/{prefix}/health", timeout=10) as r:
+                assert r.status == 200
+            worst = max(worst, time.monotonic() - started)
+        assert worst < 1.0
+    finally:
+        for client in clients:
+            client.close()
+        stop(proc)

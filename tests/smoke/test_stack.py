@@ -179,3 +179,34 @@ def test_app_recreated_is_found_again_quickly(stack, base, prefix):
                interval=0.5)
     print(f"proxy reached the recreated app ({old_address} -> {stack.address('app')}) after "
           f"{time.monotonic() - started:.1f}s")
+
+
+SLOW_UPLOADS = 200
+SLOW_UPLOAD_BOUND = 1.0  # seconds: the longest a normal request may take while they trickle
+
+
+def test_slow_uploads_do_not_hold_up_other_requests(s, base, prefix):
+    """200 clients each trickling a POST body (a byte a round, never finishing) must not make the
+    app unavailable: every normal request meanwhile answers within SLOW_UPLOAD_BOUND."""
+    import socket
+
+    head = (f"POST {prefix}/_diagnostics HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
+            f"Content-Length: 100000\r\n\r\n").encode()
+    clients, latencies = [], []
+    try:
+        for _ in range(SLOW_UPLOADS):
+            client = socket.create_connection(("localhost", int(s["IIS_HTTP_PORT"])), timeout=10)
+            client.sendall(head + b"x")
+            clients.append(client)
+        for _ in range(20):
+            for client in clients:
+                client.send(b"x")
+            started = time.monotonic()
+            r = requests.get(f"{base}{prefix}/health", timeout=SLOW_UPLOAD_BOUND * 10)
+            latencies.append(time.monotonic() - started)
+            assert r.status_code == 200
+    finally:
+        for client in clients:
+            client.close()
+    print(f"{SLOW_UPLOADS} slow uploads: normal requests took at most {max(latencies) * 1000:.0f} ms")
+    assert max(latencies) < SLOW_UPLOAD_BOUND

@@ -4,6 +4,7 @@
 """
 import asyncio
 import sys
+import time
 
 from aiohttp import web
 
@@ -16,6 +17,14 @@ async def echo(request: web.Request):
         size += len(chunk)
     return web.json_response({"method": request.method, "target": request.raw_path, "body_bytes": size,
                               "headers": [[k, v] for k, v in request.headers.items()]})
+
+
+async def arrival(request):
+    # When the request reached the backend (before its body is read): shows whether the proxy
+    # held the body back. time.monotonic() is one clock for every process on Linux.
+    arrived = time.monotonic()
+    size = len(await request.read())
+    return web.json_response({"arrived": arrived, "body_bytes": size})
 
 
 async def big(request):
@@ -55,6 +64,7 @@ async def fail(request):
 def main():
     app = web.Application(client_max_size=0)
     app.router.add_get("/big", big)
+    app.router.add_post("/arrival", arrival)
     app.router.add_get("/trickle", trickle)
     app.router.add_get("/slow", slow)
     app.router.add_get("/redirect", redirect)

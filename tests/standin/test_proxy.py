@@ -223,6 +223,27 @@ def test_B57_chunked_body_over_the_limit_is_404_13(tmp_path, base_env, backend):
         stop(s.proc)
 
 
+@pytest.mark.parametrize("size,held", [(200 * 1024, True), (3 * 1024 * 1024, False)], ids=["small-held", "large-streams"])
+def test_B64_a_small_body_reaches_the_backend_only_when_whole(tmp_path, base_env, backend, size, held):
+    import socket
+
+    s = run_standin(tmp_path, base_env, backend)
+    try:
+        client = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+        client.sendall(f"POST /api/arrival HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n".encode()
+                       + b"a" * (size - 10))
+        time.sleep(1.0)  # the client pauses before the last bytes: is the backend already working?
+        last_bytes_sent = time.monotonic()
+        client.sendall(b"b" * 10)
+        reply = client.makefile("rb").read1(65536)
+        client.close()
+        seen_by_backend = json.loads(reply.split(b"\r\n\r\n", 1)[1])
+        assert seen_by_backend["body_bytes"] == size
+        assert (seen_by_backend["arrived"] >= last_bytes_sent) is held
+    finally:
+        stop(s.proc)
+
+
 def first_byte_seconds(standin) -> float:
     started = time.monotonic()
     conn, resp = standin.request("GET", "/api/trickle?pause=1.5")
