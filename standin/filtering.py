@@ -7,12 +7,19 @@ Request limits: https://learn.microsoft.com/iis/configuration/system.webserver/s
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
 # HTTP.sys registry defaults (KB 820129).
 URL_SEGMENT_MAX_LENGTH = 260
 URL_SEGMENT_MAX_COUNT = 255
+MAX_REQUEST_BYTES = 16384  # the request line and all headers together
+# A host name, an IPv4 address or a bracketed IPv6 literal, and an optional port. [INFERRED: HTTP.sys
+# documents the 400 "Invalid Hostname", not its exact grammar; this is RFC 3986's without the
+# sub-delims and percent escapes no DNS name has.]
+BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+VALID_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?")
 
 # Hidden segments of IIS's default applicationHost.config: requests for them get 404.8.
 HIDDEN_SEGMENTS = ("web.config", "bin", "App_code", "App_GlobalResources", "App_LocalResources",
@@ -32,7 +39,17 @@ def _restricted(ch: str) -> bool:
 
 
 def http_sys(request) -> Rejection | None:
+    size = len(request.method) + len(request.raw_target) + len(request.http_version) + 4
+    size += sum(len(k) + len(v) + 4 for k, v in request.headers) + 2
+    if size > MAX_REQUEST_BYTES:
+        return Rejection(400, 0, "Bad Request - Request Too Long")
+    hosts = [v for k, v in request.headers if k.lower() == "host"]
+    if len(hosts) > 1 or (hosts and not VALID_HOST.fullmatch(hosts[0])) or \
+            (not hosts and request.http_version == "HTTP/1.1"):
+        return Rejection(400, 0, "Bad Request - Invalid Hostname")
     segments = request.path.split("/")[1:]
+    if BAD_ESCAPE.search(request.raw_path):  # [INFERRED] an escape HTTP.sys cannot decode
+        return Rejection(400, 0, "Bad Request - Invalid URL")
     if any(_restricted(ch) for ch in request.path):
         return Rejection(400, 0, "Bad Request - Invalid URL")
     if len(segments) > URL_SEGMENT_MAX_COUNT or any(len(s) > URL_SEGMENT_MAX_LENGTH for s in segments):

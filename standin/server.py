@@ -7,6 +7,7 @@ Bodies stream in both directions; nothing is held beyond responseBufferLimit.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import random
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 import yarl
-from aiohttp import hdrs, web
+from aiohttp import hdrs, web, web_protocol
 from multidict import CIMultiDict
 
 from . import filtering
@@ -37,6 +38,7 @@ CHUNK = 64 * 1024
 # client then holds only the stand-in's connection, never an app-server thread. Past it, the body
 # streams, so memory stays bounded by this per connection.
 REQUEST_BUFFER = 1024 * 1024
+ABSOLUTE_FORM = re.compile(r"(?i:https?)://(?P<authority>[^/?#]*)(?P<rest>[/?].*)?", re.DOTALL)
 
 
 class _IisHeaders:
@@ -66,6 +68,36 @@ class FileResponse(_IisHeaders, web.FileResponse):
 
 class BodyTooLarge(Exception):
     pass
+
+
+class _HttpSysErrors(web_protocol.RequestHandler):
+    """What aiohttp answers itself (a request its parser refuses, or a handler that crashed) comes
+    as HTTP.sys or IIS word it: a short page, no Server header, no parser or Python detail, and the
+    connection closed (B68)."""
+
+    def handle_error(self, request, status=500, exc=None, message=None):
+        super().handle_error(request, status, exc, message)  # logs it; raises if a response was begun
+        if status == 400:
+            resp = Response(status=400, content_type="text/html", charset="us-ascii", text=HTTP_SYS_400)
+        else:
+            phrase, body = error_page(status, 0, "The page cannot be displayed because an internal server error"
+                                                 " has occurred.")
+            resp = Response(status=status, reason=phrase, content_type="text/html", text=body)
+        resp.force_close()
+        return resp
+
+
+class _Server(web.Server):
+    def __call__(self):
+        return _HttpSysErrors(self, loop=self._loop, **self._kwargs)
+
+
+# HTTP.sys's own page for a malformed request (the body of its 400s; B68).
+HTTP_SYS_400 = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n'
+                "<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n"
+                '<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n'
+                "<BODY><h2>Bad Request</h2>\r\n<hr><p>HTTP Error 400. The request is badly formed.</p>\r\n"
+                "</BODY></HTML>\r\n")
 
 
 def connection_tokens(values) -> set[str]:
@@ -141,10 +173,16 @@ class StandIn:
         started = time.monotonic()
         peer = http.transport.get_extra_info("peername") if http.transport else None
         sock = http.transport.get_extra_info("sockname") if http.transport else None
+        target, headers = http.raw_path, [(k.decode("latin-1"), v.decode("latin-1")) for k, v in http.raw_headers]
+        absolute = ABSOLUTE_FORM.fullmatch(target)
+        if absolute:
+            # RFC 9112 3.2.2: the target's authority is the host; a Host header is ignored (B67).
+            target = absolute["rest"] or "/"
+            headers = [(k, v) for k, v in headers if k.lower() != "host"] + [("Host", absolute["authority"])]
         req = Request(
             method=http.method,
-            raw_target=http.raw_path,
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in http.raw_headers],
+            raw_target=target,
+            headers=headers,
             scheme="https" if http.secure else "http",
             remote_addr=peer[0] if peer else "",
             remote_port=peer[1] if peer else 0,
@@ -272,11 +310,16 @@ class StandIn:
                 rej = filtering.body_too_large()
                 return self.error(rej.status, rej.substatus, rej.reason), rej.substatus
             log.warning("502.3 forwarding to %s failed: %r", target, exc)
-            return self.bad_gateway(exc), 3
+            return self.bad_gateway(exc, req), 3
         async with backend:
             return await self.relay(http, req, backend, target), 0
 
-    def bad_gateway(self, exc) -> web.Response:
+    def bad_gateway(self, exc, req: Request) -> web.Response:
+        if not ipaddress.ip_address(req.remote_addr or "0.0.0.0").is_loopback:
+            # httpErrors errorMode="DetailedLocalOnly" (IIS's default): remote clients get the
+            # custom page, without the backend's address or the error text (B69).
+            return self.error(502, 0, "Web server received an invalid response while acting as a gateway or proxy"
+                                      " server.")
         if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
             detail = "The operation timed out (0x80072ee2)"
         else:
@@ -296,8 +339,9 @@ class StandIn:
             if low in HOP_BY_HOP or low in listed or low == "server":
                 continue
             if low == "location" and proxy["reverseRewriteHostInResponseHeaders"]:
-                if value.lower().startswith(backend_origin.lower()):
-                    value = f"{req.scheme}://{req.host}{value[len(backend_origin):]}"
+                rest = value[len(backend_origin):]
+                if value.lower().startswith(backend_origin.lower()) and rest[:1] in ("", "/", "?", "#"):
+                    value = f"{req.scheme}://{req.host}{rest}"
             headers.add(name, value)
         server = backend.headers.get("Server")
         if proxy["passServerHeader"] == "PassThrough" and server:
@@ -331,7 +375,7 @@ class StandIn:
                 await resp.write(chunk)
         except (aiohttp.ClientError, asyncio.TimeoutError):
             if not prepared:
-                return self.bad_gateway(asyncio.TimeoutError())
+                return self.bad_gateway(asyncio.TimeoutError(), req)
             http.transport.abort()  # headers already sent: the client sees the stream cut, as with ARR
             return resp
         if not prepared:
@@ -355,7 +399,7 @@ async def serve(config: Config, site_root: Path, listen: list[str], https_listen
     standin = StandIn(config, site_root)
     await standin.start()
     # HTTP.sys limits: MaxFieldLength and MaxRequestBytes are 16 KB each.
-    server = web.Server(standin.handle, max_line_size=16384, max_field_size=16384, access_log=None)
+    server = _Server(standin.handle, max_line_size=16384, max_field_size=16384, access_log=None)
     runner = web.ServerRunner(server, handle_signals=False)
     await runner.setup()
     sites = [web.TCPSite(runner, *parse_listen(a), reuse_port=shared) for a in listen]

@@ -150,7 +150,7 @@ def test_containers_do_not_run_as_root(stack):
         assert user not in ("", "0", "root", "ContainerAdministrator"), f"{service} runs as {user!r}"
 
 
-def test_app_down_is_a_prompt_502_and_the_chain_recovers(stack, base, prefix):
+def test_app_down_is_a_prompt_502_and_the_chain_recovers(stack, s, base, prefix):
     app = stack.container("app")
     app.stop(timeout=20)
     try:
@@ -158,6 +158,8 @@ def test_app_down_is_a_prompt_502_and_the_chain_recovers(stack, base, prefix):
         r = get(f"{base}{prefix}/health")
         assert r.status_code == 502  # 502.3 on IIS: ARR cannot connect
         assert FLASK_404 not in r.text
+        # A remote client's error page names no backend and no error text (errorMode DetailedLocalOnly).
+        assert f"{s['APP_HOST']}:{s['APP_PORT']}" not in r.text and "0x8007" not in r.text
         assert time.monotonic() - started < 10  # a refused connection is not a timeout
     finally:
         app.start()
@@ -210,3 +212,21 @@ def test_slow_uploads_do_not_hold_up_other_requests(s, base, prefix):
             client.close()
     print(f"{SLOW_UPLOADS} slow uploads: normal requests took at most {max(latencies) * 1000:.0f} ms")
     assert max(latencies) < SLOW_UPLOAD_BOUND
+
+
+# Through the whole stack, the cases of tests/wire.py whose answer Microsoft or
+# the RFCs fix: the Host that ended up in Location, a smuggling vector, oversized headers.
+WIRE_CASES = ("host-with-markup", "host-with-slash", "two-hosts", "no-host-http11", "length-and-chunked",
+              "headers-over-maxrequestbytes")
+
+
+def test_hostile_requests_through_the_stack_get_400_and_leak_nothing(stack, s, base, prefix):
+    from tests.wire import CASES, LEAKS, exchange
+
+    cases = {c[0]: c[1] for c in CASES}
+    for case in WIRE_CASES:
+        raw = cases[case].replace(b"/api/x", f"{prefix}/health".encode())
+        reply = exchange(int(s["IIS_HTTP_PORT"]), raw)
+        assert reply.split(b" ", 2)[1:2] == [b"400"], (case, reply[:200])
+        assert not any(leak in reply for leak in LEAKS), (case, reply[:300])
+    assert http_ok(f"{base}{prefix}/health")

@@ -57,6 +57,10 @@ async def redirect(request):
     raise web.HTTPFound(f"http://{request.host}/landing")
 
 
+async def location(request):
+    return web.Response(status=302, headers={"Location": request.query["to"]})
+
+
 async def fail(request):
     return web.json_response({"error": "backend says no"}, status=500)
 
@@ -69,6 +73,7 @@ def main():
     app.router.add_get("/slow", slow)
     app.router.add_get("/redirect", redirect)
     app.router.add_get("/fail", fail)
+    app.router.add_get("/location", location)
     app.router.add_route("*", "/{tail:.*}", echo)
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
 

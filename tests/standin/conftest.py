@@ -1,3 +1,4 @@
+import sys
 import textwrap
 
 import pytest
@@ -45,3 +46,15 @@ def run(make_config, tmp_path):
         return evaluate(config, Request(kw.pop("method", "GET"), target, hdrs, site_root=tmp_path, **kw))
 
     return go
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory, base_env):
+    """A real aiohttp backend on loopback (tests/standin/backend.py): its port."""
+    from tests.support import free_port, start, stop
+
+    port = free_port()
+    proc = start([sys.executable, "-m", "tests.standin.backend", str(port)], base_env,
+                 f"http://127.0.0.1:{port}/ready", tmp_path_factory.mktemp("backend") / "log")
+    yield port
+    stop(proc)

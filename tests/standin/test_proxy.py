@@ -34,15 +34,6 @@ WEB = """<configuration><system.webServer><rewrite><rules>
 </rewriteMaps></rewrite></system.webServer></configuration>"""
 
 
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory, base_env):
-    port = free_port()
-    proc = start([sys.executable, "-m", "tests.standin.backend", str(port)], base_env,
-                 f"http://127.0.0.1:{port}/ready", tmp_path_factory.mktemp("backend") / "log")
-    yield port
-    stop(proc)
-
-
 class StandIn:
     def __init__(self, proc, port, https_port, ca, log):
         self.proc, self.port, self.https_port, self.ca, self.log = proc, port, https_port, ca, log
@@ -340,37 +331,6 @@ def test_several_processes_share_the_port_and_stop_together(tmp_path, base_env, 
     assert s.proc.wait(timeout=15) == 0
     for pid in children:
         assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
-
-
-HOSTILE = [
-    b"GARBAGE\r\n\r\n",
-    b"GET /api/x HTTP/9.9\r\nHost: h\r\n\r\n",
-    b"GET /api/\x00x HTTP/1.1\r\nHost: h\r\n\r\n",
-    b"GET /api/x HTTP/1.1\r\nHost: h\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n",
-    b"POST /api/x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
-    b"POST /api/x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-    b"GET /api/x HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n",
-    b"GET /%%%% HTTP/1.1\r\nHost: h\r\n\r\n",
-]
-
-
-@pytest.mark.parametrize("raw", HOSTILE, ids=range(len(HOSTILE)))
-def test_hostile_requests_get_a_4xx_or_a_close_and_the_server_keeps_serving(iis, raw):
-    import socket
-
-    with socket.create_connection(("127.0.0.1", iis.port), timeout=2) as sock:
-        sock.sendall(raw)
-        reply = b""
-        try:
-            while chunk := sock.recv(65536):
-                reply += chunk
-        except (ConnectionResetError, TimeoutError):
-            pass
-    if reply:
-        status = int(reply.split(b" ", 2)[1])
-        assert 400 <= status < 500, reply[:200]
-    resp, _ = iis.get("/api/after")
-    assert resp.status == 200
 
 
 def test_B57_expect_100_continue_is_answered_before_the_body(iis):

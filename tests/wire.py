@@ -1,0 +1,48 @@
+"""Hostile and malformed requests, as raw bytes, with the answer HTTP.sys/IIS gives and its source:
+sent to the stand-in directly (tests/standin/test_hostile_wire.py) and through the whole stack
+(tests/smoke). Only the standard library, so the smoke suite can use it on Windows too."""
+import socket
+
+KB820129 = "HTTP.sys registry settings, KB 820129"
+LEAKS = (b"aiohttp", b"Python/", b"Traceback", b"HttpProcessingError", b"BadStatusLine", b"Microsoft-IIS")
+
+# (id, raw request, expected status or None for "closed without a reply", source)
+CASES = [
+    ("not-http", b"GARBAGE\r\n\r\n", 400, "RFC 9112 2.2 (a malformed request line)"),
+    ("bad-version", b"GET /api/x HTTP/9.9\r\nHost: h\r\n\r\n", 400, "RFC 9112 2.3"),
+    ("nul-in-path", b"GET /api/\x00x HTTP/1.1\r\nHost: h\r\n\r\n", 400, f"{KB820129}: AllowRestrictedChars"),
+    ("field-over-maxfieldlength", b"GET /api/x HTTP/1.1\r\nHost: h\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n", 400,
+     f"{KB820129}: MaxFieldLength 16384"),
+    ("headers-over-maxrequestbytes", b"GET /api/x HTTP/1.1\r\nHost: h\r\n"
+     + b"".join(b"X-F%d: %s\r\n" % (i, b"b" * 1000) for i in range(20)) + b"\r\n", 400,
+     f"{KB820129}: MaxRequestBytes 16384 (request line and headers)"),
+    ("bad-chunk-size", b"POST /api/x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+     400, "RFC 9112 7.1"),
+    ("length-and-chunked", b"POST /api/x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked"
+     b"\r\n\r\n0\r\n\r\n", 400, "RFC 9112 6.1 (a request smuggling vector)"),
+    ("negative-length", b"GET /api/x HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400, "RFC 9110 8.6"),
+    ("bad-escape", b"GET /%%%% HTTP/1.1\r\nHost: h\r\n\r\n", 400, "RFC 3986 2.1; HTTP.sys 400 Invalid URL [INFERRED]"),
+    ("host-with-slash", b"GET /api/x HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, "HTTP.sys: 400 Invalid Hostname"),
+    ("host-with-space", b"GET /api/x HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "HTTP.sys: 400 Invalid Hostname"),
+    ("host-with-comma", b"GET /api/x HTTP/1.1\r\nHost: a,b\r\n\r\n", 400, "HTTP.sys: 400 Invalid Hostname"),
+    ("host-with-markup", b'GET /api/x HTTP/1.1\r\nHost: "><script>x\r\n\r\n', 400, "HTTP.sys: 400 Invalid Hostname"),
+    ("two-hosts", b"GET /api/x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "RFC 9112 3.2"),
+    ("no-host-http11", b"GET /api/x HTTP/1.1\r\n\r\n", 400, "RFC 9112 3.2"),
+    ("no-host-http10", b"GET /api/x HTTP/1.0\r\n\r\n", 200, "RFC 9112 3.2 (Host is required from HTTP/1.1)"),
+    ("absolute-form", b"GET http://public.example/api/x HTTP/1.1\r\nHost: other\r\n\r\n", 200,
+     "RFC 9112 3.2.2 (absolute-form; the target's host wins)"),
+]
+
+
+def exchange(port: int, raw: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+        sock.sendall(raw)
+        reply = b""
+        try:
+            while chunk := sock.recv(65536):
+                reply += chunk
+                if raw.startswith(b"GET") and b"\r\n\r\n" in reply and b"Connection: close" not in reply:
+                    break  # a kept-alive answer: the status and headers are what is checked
+        except (ConnectionResetError, TimeoutError, socket.timeout):
+            pass
+    return reply
