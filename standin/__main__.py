@@ -38,6 +38,11 @@ def main(argv=None) -> int:
     serve_p.add_argument("--pfx-password-file", type=Path)
     serve_p.add_argument("--processes", type=int, default=1, metavar="N",
                          help="serve from N processes sharing the ports (SO_REUSEPORT); 0 = one per CPU")
+    for name, help_text in (("header-wait", "until a request's headers must be complete"),
+                            ("idle-connection", "a kept-alive connection may wait for its next request"),
+                            ("entity-body", "the longest wait for the next piece of a request body")):
+        serve_p.add_argument(f"--{name}", type=float, default=120.0, metavar="SECONDS",
+                             help=f"HTTP.sys timer: seconds {help_text} (default 120, HTTP.sys's)")
     serve_p.add_argument("--https-if-present", metavar="HOST:PORT",
                          help="listen with HTTPS here when the --pfx file exists (a certificate folder mounted at "
                               "start), else only on --listen: the rule iis/Start-Iis.ps1 follows on Windows")
@@ -110,7 +115,7 @@ def _tls(args):
 
 async def _serve(args, config, site_root, tls, children, log_handler, shared: bool) -> int:
     from .logs import flush_periodically
-    from .server import serve  # aiohttp is needed only to serve
+    from .server import Timeouts, serve  # aiohttp is needed only to serve
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -124,7 +129,8 @@ async def _serve(args, config, site_root, tls, children, log_handler, shared: bo
         loop.add_signal_handler(sig, shutdown, sig)
     flusher = asyncio.create_task(flush_periodically(log_handler))
     try:
-        await serve(config, site_root, args.listen, args.https_listen, tls, stop, shared=shared)
+        timeouts = Timeouts(args.header_wait, args.idle_connection, args.entity_body)
+        await serve(config, site_root, args.listen, args.https_listen, tls, stop, shared=shared, timeouts=timeouts)
     finally:
         flusher.cancel()
         log_handler.flush()

@@ -14,6 +14,7 @@ import re
 import ssl
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -70,10 +71,43 @@ class BodyTooLarge(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """HTTP.sys's connection timers, in seconds (B70). Defaults: HTTP.sys's own, 120 s each
+    (HTTP Server API timeouts; IIS changes them with system.applicationHost/webLimits, which the
+    stand-in does not read: its CLI sets them)."""
+    header_wait: float = 120.0  # a connection's request headers must be complete by then
+    idle_connection: float = 120.0  # a kept-alive connection with no request is closed
+    entity_body: float = 120.0  # longest wait for the next piece of a request body
+
+
 class _HttpSysErrors(web_protocol.RequestHandler):
     """What aiohttp answers itself (a request its parser refuses, or a handler that crashed) comes
     as HTTP.sys or IIS word it: a short page, no Server header, no parser or Python detail, and the
     connection closed (B68)."""
+
+    _header_wait = None
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        # HTTP.sys's HeaderWait: a client that never finishes its headers is cut off (B70).
+        self._header_wait = self._loop.call_later(self._manager.timeouts.header_wait, self._headers_too_slow)
+
+    def data_received(self, data):
+        super().data_received(data)
+        if self._header_wait is not None and self._messages:
+            self._header_wait.cancel()
+            self._header_wait = None
+
+    def connection_lost(self, exc):
+        if self._header_wait is not None:
+            self._header_wait.cancel()
+        super().connection_lost(exc)
+
+    def _headers_too_slow(self):
+        self._header_wait = None
+        if self.transport is not None:
+            self.transport.abort()
 
     def handle_error(self, request, status=500, exc=None, message=None):
         super().handle_error(request, status, exc, message)  # logs it; raises if a response was begun
@@ -88,6 +122,8 @@ class _HttpSysErrors(web_protocol.RequestHandler):
 
 
 class _Server(web.Server):
+    timeouts = Timeouts()
+
     def __call__(self):
         return _HttpSysErrors(self, loop=self._loop, **self._kwargs)
 
@@ -111,9 +147,17 @@ class _LimitedBody:
     slowly then costs the backend nothing until it is whole; a larger one streams on from there.
     aiohttp wraps errors raised while sending, so the verdict is kept here to be read afterwards."""
 
-    def __init__(self, content, limit: int):
-        self.content, self.limit, self.too_large = content, limit, False
-        self.head, self.seen = bytearray(), 0
+    def __init__(self, content, limit: int, wait: float):
+        self.content, self.limit, self.wait, self.too_large = content, limit, wait, False
+        self.head, self.seen, self.stalled = bytearray(), 0, False
+
+    async def next_chunk(self) -> bytes:
+        # HTTP.sys's EntityBody timer: each piece of the body must come within `wait` (B70).
+        try:
+            return await asyncio.wait_for(self.content.readany(), self.wait)
+        except asyncio.TimeoutError:
+            self.stalled = True
+            raise
 
     def count(self, chunk: bytes) -> bytes:
         self.seen += len(chunk)
@@ -125,7 +169,7 @@ class _LimitedBody:
     async def prefetch(self, size: int) -> bool:
         """Reads until the body ends or passes size bytes; True when it ended (the whole body is head)."""
         while len(self.head) <= size:
-            chunk = await self.content.readany()
+            chunk = await self.next_chunk()
             if not chunk:
                 return True
             self.head += self.count(chunk)
@@ -135,13 +179,13 @@ class _LimitedBody:
         if self.head:
             yield bytes(self.head)
             self.head = bytearray()
-        async for chunk in self.content.iter_any():
+        while chunk := await self.next_chunk():
             yield self.count(chunk)
 
 
 class StandIn:
-    def __init__(self, config: Config, site_root: Path):
-        self.config = config
+    def __init__(self, config: Config, site_root: Path, timeouts: Timeouts = Timeouts()):
+        self.config, self.timeouts = config, timeouts
         self.site_root = site_root.resolve()
         self.session: aiohttp.ClientSession | None = None
         proxy = config.proxy
@@ -295,7 +339,8 @@ class StandIn:
         if has_body and http.headers.get("Expect", "").lower() == "100-continue" and http.version >= (1, 1):
             # HTTP.sys answers this itself; a refused request got its final status before here.
             await http.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        body = _LimitedBody(http.content, self.config.request_limits["maxAllowedContentLength"])
+        body = _LimitedBody(http.content, self.config.request_limits["maxAllowedContentLength"],
+                            self.timeouts.entity_body)
         data, chunked = None, None
         try:
             if has_body:
@@ -306,6 +351,9 @@ class StandIn:
             backend = await self.session.request(req.method, target, headers=headers, data=data,
                                                  allow_redirects=False, chunked=chunked)
         except (BodyTooLarge, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            if body.stalled:
+                http.transport.abort()  # HTTP.sys drops the connection; there is no response
+                return Response(status=400), 0
             if body.too_large:
                 rej = filtering.body_too_large()
                 return self.error(rej.status, rej.substatus, rej.reason), rej.substatus
@@ -394,12 +442,15 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 async def serve(config: Config, site_root: Path, listen: list[str], https_listen: list[str],
-                tls: tuple[ssl.SSLContext, str] | None, stop: asyncio.Event, shared: bool = False):
+                tls: tuple[ssl.SSLContext, str] | None, stop: asyncio.Event, shared: bool = False,
+                timeouts: Timeouts = Timeouts()):
     """shared: several processes listen on the same ports (SO_REUSEPORT)."""
-    standin = StandIn(config, site_root)
+    standin = StandIn(config, site_root, timeouts)
     await standin.start()
     # HTTP.sys limits: MaxFieldLength and MaxRequestBytes are 16 KB each.
-    server = _Server(standin.handle, max_line_size=16384, max_field_size=16384, access_log=None)
+    server = _Server(standin.handle, max_line_size=16384, max_field_size=16384, access_log=None,
+                     keepalive_timeout=timeouts.idle_connection)
+    server.timeouts = timeouts
     runner = web.ServerRunner(server, handle_signals=False)
     await runner.setup()
     sites = [web.TCPSite(runner, *parse_listen(a), reuse_port=shared) for a in listen]

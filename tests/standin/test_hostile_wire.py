@@ -80,3 +80,65 @@ def test_B53_only_the_backend_origin_itself_is_rewritten(wire, backend, location
     resp, _ = wire.get(f"/api/location?to={value}", headers={"Host": "public.example"})
     expected = "http://public.example" + value[len(f"http://127.0.0.1:{backend}"):] if rewritten else value
     assert resp.getheader("Location") == expected
+
+
+def closed_after(sock, limit: float) -> float:
+    """Seconds until the server closes sock (reads return nothing or the connection resets)."""
+    import time
+
+    started = time.monotonic()
+    sock.settimeout(limit)
+    try:
+        while sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def timers(tmp_path_factory, base_env, backend):
+    """HTTP.sys's timers at one second each instead of 120."""
+    s = run_standin(tmp_path_factory.mktemp("timers"), base_env, backend, filtering='removeServerHeader="true"',
+                    extra=["--header-wait", "1", "--idle-connection", "1", "--entity-body", "1"])
+    yield s
+    stop(s.proc)
+
+
+def test_B70_unfinished_headers_are_cut_off_after_header_wait(timers):
+    import socket
+
+    clients = [socket.create_connection(("127.0.0.1", timers.port), timeout=5) for _ in range(100)]
+    for client in clients:
+        client.sendall(b"GET /api/x HTTP/1.1\r\nHost: h\r\nX-Slow: ")  # and nothing more
+    try:
+        assert max(closed_after(c, 5) for c in clients) < 3
+    finally:
+        for client in clients:
+            client.close()
+    resp, _ = timers.get("/api/after")
+    assert resp.status == 200
+
+
+def test_B70_an_idle_kept_alive_connection_is_closed(timers):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", timers.port), timeout=5) as client:
+        client.sendall(b"GET /iisstart.htm HTTP/1.1\r\nHost: h\r\n\r\n")
+        assert client.recv(65536).startswith(b"HTTP/1.1 200")
+        assert closed_after(client, 5) < 3
+
+
+def test_B70_a_stalled_body_is_dropped_and_a_steady_one_is_not(timers):
+    import socket
+    import time
+
+    with socket.create_connection(("127.0.0.1", timers.port), timeout=5) as client:
+        client.sendall(b"POST /api/x HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n" + b"s" * 10)
+        assert closed_after(client, 5) < 3
+    with socket.create_connection(("127.0.0.1", timers.port), timeout=5) as client:
+        client.sendall(b"POST /api/x HTTP/1.1\r\nHost: h\r\nContent-Length: 40\r\n\r\n")
+        for _ in range(4):  # a piece every 0.5 s: slower in total than the timer, never idle that long
+            time.sleep(0.5)
+            client.sendall(b"t" * 10)
+        assert b'"body_bytes": 40' in client.recv(65536)
