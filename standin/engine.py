@@ -172,6 +172,9 @@ class _Evaluation:
                 target = own + (f"?{new_query}" if new_query else "")
                 entry["url"] = target
                 if action.type == "Redirect":
+                    if not _ABSOLUTE.match(target) and not target.startswith("/"):
+                        # A relative url is taken from the site root, not the request's folder (B71).
+                        target = "/" + target
                     location = _encode(target, config.use_original_url_encoding)
                     return self.finish(Outcome("redirect", REDIRECT_STATUS[action.redirect_type], url=location))
                 if _ABSOLUTE.match(target):

@@ -202,6 +202,16 @@ def test_B23_redirect_types(run, redirect_type, status):
     assert (out.kind, out.status, out.url) == ("redirect", status, "/new")
 
 
+def test_B71_a_relative_redirect_url_is_taken_from_the_site_root(run):
+    """Microsoft's own example ("Creating Rewrite Rules for the URL Rewrite Module", redirect rule):
+    /article.aspx?id=323&title=some-other-title goes to http://localhost/article/323/some-other-title,
+    whatever folder the request was in."""
+    rules = rule('url="^article\\.aspx$"', '<action type="Redirect" url="article/{C:1}/{C:2}" appendQueryString="false" />',
+                 conditions='<conditions><add input="{QUERY_STRING}" pattern="^id=([0-9]+)&amp;title=([_0-9a-z-]+)$" /></conditions>')
+    out = run(rules, "/article.aspx?id=323&title=some-other-title")
+    assert (out.kind, out.url) == ("redirect", "/article/323/some-other-title")
+
+
 def test_B23_redirect_default_is_301_and_appends_query(run):
     out = run(rule('url="^old$"', '<action type="Redirect" url="/new?a=1" />'), "/old?b=2")
     assert (out.status, out.url) == (301, "/new?a=1&b=2")
