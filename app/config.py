@@ -30,6 +30,12 @@ class Settings:
     trusted_proxy: str
     max_body_bytes: int
     hsts_seconds: int
+    allowed_hosts: tuple[str, ...]  # empty: any Host; else werkzeug's host_is_trusted rules
+
+    @property
+    def bind_address(self) -> str:
+        """Loopback when IIS is on this machine (a bare server), every interface in a container."""
+        return "127.0.0.1" if ipaddress.ip_address(self.trusted_proxy).is_loopback else "0.0.0.0"
 
     @property
     def mount(self) -> str:
@@ -39,6 +45,14 @@ class Settings:
 def _timespan_seconds(value: str) -> int:
     h, m, s = (int(p) for p in value.split(":"))
     return h * 3600 + m * 60 + s
+
+
+def _host_list(raw: str, errors: list[str]) -> tuple[str, ...]:
+    hosts = tuple(h.strip() for h in raw.split(",") if h.strip())
+    bad = [h for h in hosts if not re.fullmatch(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?", h)]
+    if bad:
+        errors.append(f"APP_ALLOWED_HOSTS has {', '.join(bad)}: host names, '.domain' for its subdomains, or IPs")
+    return hosts
 
 
 def from_env(environ=None) -> Settings:
@@ -74,6 +88,7 @@ def from_env(environ=None) -> Settings:
                           "the IP address of the IIS container"),
         max_body_bytes=get("MAX_BODY_BYTES", positive, int, "bytes, above 0"),
         hsts_seconds=get("APP_HSTS_SECONDS", lambda v: v >= 0, int, "seconds, 0 or more"),
+        allowed_hosts=_host_list(env.get("APP_ALLOWED_HOSTS", ""), errors),
     )
     proxy_timeout = get("PROXY_TIMEOUT", lambda v: v > 0, _timespan_seconds, "hh:mm:ss")
     if proxy_timeout and settings["timeout_seconds"] and settings["timeout_seconds"] >= proxy_timeout:

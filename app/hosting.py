@@ -12,11 +12,12 @@ import json
 import tempfile
 import time
 
-from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import get_host
 
 from .config import Settings
 
@@ -161,7 +162,15 @@ class HostingRoutes:
             self.routes.update({"/_diagnostics": self.diagnostics, "/_diagnostics/redirect": self.redirect})
 
     def __call__(self, environ, start_response):
-        route = self.routes.get(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        if path != "/health" and self.settings.allowed_hosts:
+            # An unknown Host (the client's, from IIS) gets 400, never links built from it. The
+            # healthcheck is exempt: it has no public host name.
+            try:
+                get_host(environ, trusted_hosts=self.settings.allowed_hosts)
+            except SecurityError:
+                return BadRequest("Unknown host.")(environ, start_response)
+        route = self.routes.get(path)
         if route is None:
             return self.app(environ, start_response)
         return route(Request(environ))(environ, start_response)

@@ -29,7 +29,7 @@ def run_gunicorn(app, s: Settings):
     class Server(BaseApplication):
         def load_config(self):
             options = {
-                "bind": f"0.0.0.0:{s.port}",
+                "bind": f"{s.bind_address}:{s.port}",
                 "workers": s.workers,
                 "threads": s.threads,
                 "worker_class": "gthread",
@@ -88,7 +88,7 @@ def run_waitress(app, s: Settings):
     logging.basicConfig(level=s.log_level.upper(), format="%(message)s", stream=sys.stdout)
     waitress.serve(
         AccessLog(app),
-        listen=f"0.0.0.0:{s.port}",
+        listen=f"{s.bind_address}:{s.port}",
         threads=s.threads,
         channel_timeout=s.timeout_seconds,
         # waitress reads a whole body in its I/O loop before a thread sees the request, so slow

@@ -64,3 +64,25 @@ def test_a_body_over_the_limit_is_413_before_the_app_runs(env, headers):
                                         environ_base={"REMOTE_ADDR": IIS})
     assert resp.status_code == 413
     assert "Set-Cookie" not in resp.headers  # the app never ran
+
+
+def test_an_unknown_host_is_400_when_hosts_are_listed_and_health_stays_open(env):
+    settings = from_env({**env, "APP_MODULE": "tests.app.wsgi_apps:plain",
+                         "APP_ALLOWED_HOSTS": "intranet.example, .corp.example"})
+    client = Client(build(settings))
+
+    def status(host, path="/x"):
+        return client.get(f"{settings.mount}{path}", headers={"X-Original-Host": host},
+                          environ_base={"REMOTE_ADDR": IIS}).status_code
+
+    assert (status("intranet.example"), status("app.corp.example"), status("intranet.example:8443")) == (200, 200, 200)
+    assert status('"><script>x') == 400 and status("evil.example") == 400
+    assert status("evil.example", "/_diagnostics") == 400  # the hosting routes too, but for /health
+    assert client.get(f"{settings.mount}/health", headers={"Host": "127.0.0.1:50100"}).status_code == 200
+
+
+def test_a_bad_allowed_hosts_value_is_a_settings_error(env):
+    from app.config import ConfigError
+
+    with pytest.raises(ConfigError, match="APP_ALLOWED_HOSTS has http://x"):
+        from_env({**env, "APP_ALLOWED_HOSTS": "ok.example,http://x"})

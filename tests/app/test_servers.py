@@ -172,3 +172,29 @@ def test_waitress_keeps_serving_while_200_uploads_trickle(project_env, base_env,
         for client in clients:
             client.close()
         stop(proc)
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a listening TCP socket on port, from /proc (no traffic needed)."""
+    found = set()
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+            found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "waitress"])
+@pytest.mark.parametrize("iis_address,bound", [("127.0.0.1", "127.0.0.1"), ("172.30.50.10", "0.0.0.0")])
+def test_the_app_listens_on_loopback_only_when_iis_is_local(server, iis_address, bound, project_env, base_env,
+                                                             tmp_path):
+    """A bare server (IIS_ADDRESS=127.0.0.1): no other machine reaches the app past IIS."""
+    port = free_port()
+    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", "IIS_ADDRESS": iis_address}
+    proc = start([sys.executable, "-m", "app.serve", "--server", server], env,
+                 f"http://127.0.0.1:{port}/{project_env['APP_PREFIX']}/health", tmp_path / "server.log")
+    try:
+        assert listening_addresses(port) == {bound}
+    finally:
+        stop(proc)
