@@ -42,6 +42,7 @@ class Request:
     remote_addr: str = "127.0.0.1"
     remote_port: int = 50000
     server_port: int = 80
+    local_addr: str = "127.0.0.1"
     http_version: str = "HTTP/1.1"
     site_root: Path | None = None
     raw_path: str = field(init=False)
@@ -97,4 +98,21 @@ VARIABLES = {
     "SERVER_PROTOCOL": lambda r: r.http_version,
     "REQUEST_FILENAME": lambda r: str(r.physical_path(r.path) or ""),
     "APPL_PHYSICAL_PATH": lambda r: str(r.site_root or "") + "/",
+    # The rest of Microsoft's "IIS Server Variables" list that means something here (B72).
+    "CONTENT_LENGTH": lambda r: r.header("Content-Length") or "",
+    "CONTENT_TYPE": lambda r: r.header("Content-Type") or "",
+    "LOCAL_ADDR": lambda r: r.local_addr,
+    "SERVER_ADDR": lambda r: r.local_addr,
+    "SCRIPT_NAME": lambda r: r.path,
+    "PATH_TRANSLATED": lambda r: str(r.physical_path(r.path) or ""),
+    "GATEWAY_INTERFACE": lambda r: "CGI/1.1",
+    "SERVER_SOFTWARE": lambda r: "Microsoft-IIS/10.0",
+    "INSTANCE_ID": lambda r: "1",
+    "APPL_MD_PATH": lambda r: "/LM/W3SVC/1/ROOT",
+    "INSTANCE_META_PATH": lambda r: "/LM/W3SVC/1",
+    # Anonymous authentication, the only kind the stand-in models: no user.
+    "AUTH_TYPE": lambda r: "",
+    "AUTH_USER": lambda r: "",
+    "LOGON_USER": lambda r: "",
+    "REMOTE_USER": lambda r: "",
 }

@@ -231,6 +231,7 @@ class StandIn:
             remote_addr=peer[0] if peer else "",
             remote_port=peer[1] if peer else 0,
             server_port=sock[1] if sock else 0,
+            local_addr=sock[0] if sock else "",
             http_version=f"HTTP/{http.version.major}.{http.version.minor}",
             site_root=self.site_root,
         )

@@ -143,6 +143,18 @@ def test_B17_server_variables(run, var, expected):
     assert out.trace[0]["conditions"][0]["input"] == expected
 
 
+@pytest.mark.parametrize("var,expected", [
+    ("CONTENT_LENGTH", "11"), ("CONTENT_TYPE", "text/plain"), ("LOCAL_ADDR", "127.0.0.1"), ("SCRIPT_NAME", "/p q"),
+    ("SERVER_SOFTWARE", "Microsoft-IIS/10.0"), ("GATEWAY_INTERFACE", "CGI/1.1"), ("INSTANCE_ID", "1"),
+    ("APPL_MD_PATH", "/LM/W3SVC/1/ROOT"), ("AUTH_TYPE", ""), ("LOGON_USER", ""), ("REMOTE_USER", ""),
+])
+def test_B72_more_of_the_documented_server_variables(run, var, expected):
+    conds = f'<conditions><add input="{{{var}}}" pattern=".*" /></conditions>'
+    out = run(rule('url=".*"', conditions=conds), "/p%20q", method="POST",
+              headers=[("Host", "h"), ("Content-Length", "11"), ("Content-Type", "text/plain")])
+    assert out.trace[0]["conditions"][0]["input"] == expected
+
+
 def test_B17_https_variable_is_on_for_tls(run):
     conds = '<conditions><add input="{HTTPS}" pattern="^on$" /></conditions>'
     assert run(rule('url=".*"', conditions=conds), "/", scheme="https").kind == "proxy"
