@@ -43,6 +43,8 @@ def main(argv=None) -> int:
                             ("entity-body", "the longest wait for the next piece of a request body")):
         serve_p.add_argument(f"--{name}", type=float, default=120.0, metavar="SECONDS",
                              help=f"HTTP.sys timer: seconds {help_text} (default 120, HTTP.sys's)")
+    serve_p.add_argument("--min-bytes-per-second", type=float, default=150.0, metavar="RATE",
+                         help="HTTP.sys MinSendRate: a client reading a response slower is cut off (default 150)")
     serve_p.add_argument("--https-if-present", metavar="HOST:PORT",
                          help="listen with HTTPS here when the --pfx file exists (a certificate folder mounted at "
                               "start), else only on --listen: the rule iis/Start-Iis.ps1 follows on Windows")
@@ -129,7 +131,7 @@ async def _serve(args, config, site_root, tls, children, log_handler, shared: bo
         loop.add_signal_handler(sig, shutdown, sig)
     flusher = asyncio.create_task(flush_periodically(log_handler))
     try:
-        timeouts = Timeouts(args.header_wait, args.idle_connection, args.entity_body)
+        timeouts = Timeouts(args.header_wait, args.idle_connection, args.entity_body, args.min_bytes_per_second)
         await serve(config, site_root, args.listen, args.https_listen, tls, stop, shared=shared, timeouts=timeouts)
     finally:
         flusher.cancel()

@@ -79,6 +79,7 @@ class Timeouts:
     header_wait: float = 120.0  # a connection's request headers must be complete by then
     idle_connection: float = 120.0  # a kept-alive connection with no request is closed
     entity_body: float = 120.0  # longest wait for the next piece of a request body
+    min_send_rate: float = 150.0  # bytes/s: a client reading a response slower than this is cut off
 
 
 class _HttpSysErrors(web_protocol.RequestHandler):
@@ -419,20 +420,27 @@ class StandIn:
                     await resp.prepare(http)
                     prepared = True
                     if pending:
-                        await resp.write(bytes(pending))
+                        await self.send(resp, bytes(pending))
                         pending.clear()
-                await resp.write(chunk)
+                await self.send(resp, chunk)
         except (aiohttp.ClientError, asyncio.TimeoutError):
             if not prepared:
                 return self.bad_gateway(asyncio.TimeoutError(), req)
             http.transport.abort()  # headers already sent: the client sees the stream cut, as with ARR
             return resp
-        if not prepared:
-            await resp.prepare(http)
-            if pending:
-                await resp.write(bytes(pending))
-        await resp.write_eof()
+        try:
+            if not prepared:
+                await resp.prepare(http)
+                if pending:
+                    await self.send(resp, bytes(pending))
+            await resp.write_eof()
+        except asyncio.TimeoutError:
+            http.transport.abort()
         return resp
+
+    async def send(self, resp, data: bytes):
+        # HTTP.sys's MinSendRate: a client that reads a response slower than this is cut off (B70).
+        await asyncio.wait_for(resp.write(data), max(1.0, len(data) / self.timeouts.min_send_rate))
 
 
 def parse_listen(value: str) -> tuple[str, int]:

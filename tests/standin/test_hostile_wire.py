@@ -100,7 +100,8 @@ def closed_after(sock, limit: float) -> float:
 def timers(tmp_path_factory, base_env, backend):
     """HTTP.sys's timers at one second each instead of 120."""
     s = run_standin(tmp_path_factory.mktemp("timers"), base_env, backend, filtering='removeServerHeader="true"',
-                    extra=["--header-wait", "1", "--idle-connection", "1", "--entity-body", "1"])
+                    extra=["--header-wait", "1", "--idle-connection", "1", "--entity-body", "1",
+                           "--min-bytes-per-second", "1000000"])
     yield s
     stop(s.proc)
 
@@ -142,3 +143,22 @@ def test_B70_a_stalled_body_is_dropped_and_a_steady_one_is_not(timers):
             time.sleep(0.5)
             client.sendall(b"t" * 10)
         assert b'"body_bytes": 40' in client.recv(65536)
+
+
+def test_B70_a_client_that_does_not_read_its_response_is_cut_off(timers):
+    """MinSendRate at 1 MB/s: a 50 MB response to a client that reads nothing for 6 s is abandoned
+    once the socket buffers are full, instead of holding the backend's response forever."""
+    import socket
+    import time
+
+    with socket.create_connection(("127.0.0.1", timers.port), timeout=5) as client:
+        client.sendall(b"GET /api/big?mb=50 HTTP/1.1\r\nHost: h\r\n\r\n")
+        time.sleep(6)
+        received = 0
+        client.settimeout(2)
+        try:
+            while chunk := client.recv(1 << 20):
+                received += len(chunk)
+        except (ConnectionResetError, TimeoutError, socket.timeout):
+            pass
+    assert received < 50 * 1024 * 1024
