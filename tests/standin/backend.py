@@ -61,6 +61,23 @@ async def location(request):
     return web.Response(status=302, headers={"Location": request.query["to"]})
 
 
+async def fault(request):
+    """A backend that misbehaves on the wire: resets before answering, answers garbage, or dies
+    half way through a body it announced."""
+    kind = request.query["kind"]
+    transport = request.transport
+    if kind == "reset":
+        transport.abort()
+    elif kind == "garbage":
+        transport.write(b"HTTP/1.1 TWO HUNDRED\r\n\r\n")
+        transport.close()
+    elif kind == "cut":
+        transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + b"c" * 1000)
+        await asyncio.sleep(0.2)
+        transport.abort()
+    return web.Response()  # to a connection already closed: never reaches the proxy
+
+
 async def fail(request):
     return web.json_response({"error": "backend says no"}, status=500)
 
@@ -74,6 +91,7 @@ def main():
     app.router.add_get("/redirect", redirect)
     app.router.add_get("/fail", fail)
     app.router.add_get("/location", location)
+    app.router.add_get("/fault", fault)
     app.router.add_route("*", "/{tail:.*}", echo)
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
 

@@ -162,3 +162,25 @@ def test_B70_a_client_that_does_not_read_its_response_is_cut_off(timers):
         except (ConnectionResetError, TimeoutError, socket.timeout):
             pass
     assert received < 50 * 1024 * 1024
+
+
+@pytest.mark.parametrize("kind", ["reset", "garbage"])
+def test_B73_a_backend_that_resets_or_answers_garbage_is_502(wire, kind):
+    resp, body = wire.get(f"/api/fault?kind={kind}")
+    assert resp.status == 502
+    assert not any(leak in body for leak in LEAKS)
+    assert wire.get("/api/after")[0].status == 200
+
+
+def test_B73_a_backend_that_dies_mid_body_cuts_the_client_stream(tmp_path, base_env, backend, wire):
+    request = b"GET /api/fault?kind=cut HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+    # ARR's default buffer (4 MB) still holds the response: the client gets a 502 instead.
+    assert exchange(wire.port, request).startswith(b"HTTP/1.1 502")
+    streaming = run_standin(tmp_path, base_env, backend, proxy='responseBufferLimit="0"')
+    try:
+        head, _, body = exchange(streaming.port, request).partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200") and b"Content-Length: 1000000" in head
+        assert 0 < len(body) < 1000000  # the client can tell: fewer bytes than announced, then the close
+        assert streaming.get("/api/after")[0].status == 200
+    finally:
+        stop(streaming.proc)
