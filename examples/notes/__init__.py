@@ -1,7 +1,8 @@
 """Notes: a small, ordinary Flask app that knows nothing about IIS or its prefix.
 
 Blueprints, Jinja templates with links from url_for, a static file, a form POST answered with a
-redirect (Post/Redirect/Get), a cookie-based session and an error handler: the things that break
+redirect (Post/Redirect/Get), a cookie-based session, an error handler and a stream of server-sent
+events: the things that break
 when an app is moved under a prefix behind a proxy. Hosted with
 APP_MODULE=examples.notes:create_app(); the smoke suite drives it through the proxy in a browser.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 
-from . import main, notes
+from . import events, main, notes
 
 
 def create_app() -> Flask:
@@ -20,6 +21,7 @@ def create_app() -> Flask:
         raise RuntimeError("set FLASK_SECRET_KEY: the Notes app signs its session cookie with it")
     app.register_blueprint(main.blueprint)
     app.register_blueprint(notes.blueprint, url_prefix="/notes")
+    app.register_blueprint(events.blueprint)
 
     @app.errorhandler(404)
     def not_found(error):

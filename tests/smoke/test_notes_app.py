@@ -82,6 +82,28 @@ def test_its_error_page_and_static_file_come_through(base, prefix):
     assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
 
 
+FIRST_EVENT_BOUND = 1.0  # seconds to the first event through the proxy, of a stream lasting 4 s
+
+
+def test_server_sent_events_arrive_as_they_are_sent(base, prefix):
+    """Nothing on the way (IIS/ARR with responseBufferLimit=0, the app server) holds the stream."""
+    import time
+
+    started = time.monotonic()
+    arrivals = []
+    with requests.get(f"{base}{prefix}/events?count=5&interval=1", stream=True, timeout=30,
+                      headers={"Accept": "text/event-stream", "Accept-Encoding": "gzip"}) as r:
+        assert r.headers["Content-Type"].startswith("text/event-stream")
+        assert "Content-Encoding" not in r.headers
+        for line in r.iter_lines(chunk_size=1):
+            if line.startswith(b"data: "):
+                arrivals.append(time.monotonic() - started)
+    print(f"server-sent events through the proxy: first after {arrivals[0] * 1000:.0f} ms, "
+          f"last after {arrivals[-1]:.1f} s")
+    assert len(arrivals) == 5
+    assert arrivals[0] < FIRST_EVENT_BOUND and arrivals[-1] >= 4.0
+
+
 @pytest.fixture(scope="module")
 def page():
     from playwright.sync_api import sync_playwright
