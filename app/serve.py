@@ -39,7 +39,7 @@ def run_gunicorn(app, s: Settings):
                 "accesslog": "-",
                 "errorlog": "-",
                 "access_log_format": '%(h)s "%({x-forwarded-for}i)s" "%(r)s" %(s)s %(b)s %(M)sms',
-                # Trust is decided once, in wsgi.OneTrustedProxy: gunicorn itself believes no peer.
+                # Trust is decided once, in hosting.OneTrustedProxy: gunicorn itself believes no peer.
                 "forwarded_allow_ips": "",
                 "limit_request_line": MAX_REQUEST_LINE,
                 "limit_request_field_size": MAX_HEADER_FIELD,
@@ -97,7 +97,7 @@ def run_waitress(app, s: Settings):
         connection_limit=WAITRESS_CONNECTIONS,
         max_request_body_size=s.max_body_bytes,
         max_request_header_size=MAX_HEADER_FIELD * 4,
-        # Trust is decided once, in wsgi.OneTrustedProxy, for both servers.
+        # Trust is decided once, in hosting.OneTrustedProxy, for both servers.
         clear_untrusted_proxy_headers=False,
         ident=None,
     )

@@ -39,6 +39,7 @@ CHUNK = 64 * 1024
 # client then holds only the stand-in's connection, never an app-server thread. Past it, the body
 # streams, so memory stays bounded by this per connection.
 REQUEST_BUFFER = 1024 * 1024
+LISTEN_BACKLOG = 1024
 ABSOLUTE_FORM = re.compile(r"(?i:https?)://(?P<authority>[^/?#]*)(?P<rest>[/?].*)?", re.DOTALL)
 
 
@@ -462,10 +463,13 @@ async def serve(config: Config, site_root: Path, listen: list[str], https_listen
     server.timeouts = timeouts
     runner = web.ServerRunner(server, handle_signals=False)
     await runner.setup()
-    sites = [web.TCPSite(runner, *parse_listen(a), reuse_port=shared) for a in listen]
+    # A deep accept queue (aiohttp's default is 128): a burst of connections must not drop the SYN
+    # of the next client, which would cost it a one-second retransmission.
+    sites = [web.TCPSite(runner, *parse_listen(a), reuse_port=shared, backlog=LISTEN_BACKLOG) for a in listen]
     if https_listen:
         ctx, standin.ssl_description = tls
-        sites += [web.TCPSite(runner, *parse_listen(a), ssl_context=ctx, reuse_port=shared) for a in https_listen]
+        sites += [web.TCPSite(runner, *parse_listen(a), ssl_context=ctx, reuse_port=shared, backlog=LISTEN_BACKLOG)
+                  for a in https_listen]
     for site in sites:
         await site.start()
         log.info("listening on %s", site.name)
