@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import tempfile
 import time
+import uuid
+from datetime import datetime, timezone
 
 from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
-from werkzeug.wsgi import get_host
+from werkzeug.wsgi import ClosingIterator, get_host
 
 from .config import Settings
 
@@ -32,7 +35,46 @@ def host(app, settings: Settings):
     inner = HostingRoutes(app, settings)
     mounted = DispatcherMiddleware(NotFound(), {settings.mount: inner})
     scoped = CookieScope(StrictTransportSecurity(mounted, settings.hsts_seconds), settings.mount)
-    return OneTrustedProxy(BodyLimit(scoped, settings.max_body_bytes), settings.trusted_proxy)
+    trusted = OneTrustedProxy(BodyLimit(scoped, settings.max_body_bytes), settings.trusted_proxy)
+    return RequestLog(trusted, settings.trusted_proxy, settings.log_level in ("debug", "info"))
+
+
+class RequestLog:
+    """One JSON line per request on stdout, the app's access log on both servers, with the request
+    ID that IIS's own log shows too: ARR stamps every request it forwards with a GUID in
+    X-ARR-LOG-ID (the proxy's logGuidName), and IIS logs it as a W3C custom field (server.config).
+    A request that did not come through IIS gets an ID of its own. The ID is echoed as
+    X-Request-ID so a user can quote it. A client's own X-Request-ID is not taken: IIS would pass
+    it on unchanged, so it could be anything."""
+
+    def __init__(self, app, trusted_proxy: str, enabled: bool, header: str = "HTTP_X_ARR_LOG_ID"):
+        self.app, self.trusted_proxy, self.enabled, self.header = app, trusted_proxy, enabled, header
+        self.out = sys.stdout
+
+    def __call__(self, environ, start_response):
+        started = time.monotonic()
+        from_iis = environ.get("REMOTE_ADDR") == self.trusted_proxy
+        request_id = (environ.get(self.header) if from_iis else None) or str(uuid.uuid4())
+        # Read now: the mount moves the prefix from PATH_INFO to SCRIPT_NAME in place.
+        record = {"request_id": request_id, "method": environ.get("REQUEST_METHOD"),
+                  "path": environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
+                  "query": environ.get("QUERY_STRING", "")}
+
+        def start(status, headers, exc_info=None):
+            record["status"] = int(status.split(" ", 1)[0])
+            headers = [(k, v) for k, v in headers if k.lower() != "x-request-id"] + [("X-Request-ID", request_id)]
+            return start_response(status, headers, exc_info)
+
+        def done():
+            if not self.enabled:
+                return
+            record.update(client=environ.get("REMOTE_ADDR"), host=environ.get("HTTP_HOST"),
+                          duration_ms=round((time.monotonic() - started) * 1000, 1),
+                          time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
+            self.out.write(json.dumps(record) + "\n")  # one write per line: threads never interleave
+            self.out.flush()
+
+        return ClosingIterator(self.app(environ, start), [done])
 
 
 class OneTrustedProxy:

@@ -8,7 +8,6 @@ import argparse
 import logging
 import os
 import sys
-import time
 
 from .config import ConfigError, Settings, from_env
 from .loader import AppLoadError
@@ -36,9 +35,9 @@ def run_gunicorn(app, s: Settings):
                 "timeout": s.timeout_seconds,
                 "graceful_timeout": s.timeout_seconds,
                 "loglevel": s.log_level,
-                "accesslog": "-",
+                # The access log is the hosting layer's (JSON, with the request ID), on both servers.
+                "accesslog": None,
                 "errorlog": "-",
-                "access_log_format": '%(h)s "%({x-forwarded-for}i)s" "%(r)s" %(s)s %(b)s %(M)sms',
                 # Trust is decided once, in hosting.OneTrustedProxy: gunicorn itself believes no peer.
                 "forwarded_allow_ips": "",
                 "limit_request_line": MAX_REQUEST_LINE,
@@ -56,38 +55,12 @@ def run_gunicorn(app, s: Settings):
     Server().run()
 
 
-class AccessLog:
-    """waitress writes no access log; this writes one line per request to stdout."""
-
-    def __init__(self, app):
-        self.app = app
-        self.log = logging.getLogger("access")
-
-    def __call__(self, environ, start_response):
-        started, status = time.monotonic(), ["-"]
-        # Read before the app runs: DispatcherMiddleware moves the prefix out of PATH_INFO in place.
-        target = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        if environ.get("QUERY_STRING"):
-            target += "?" + environ["QUERY_STRING"]
-
-        def recording_start_response(code, headers, exc_info=None):
-            status[0] = code.split(" ", 1)[0]
-            return start_response(code, headers, exc_info)
-
-        try:
-            return self.app(environ, recording_start_response)
-        finally:
-            self.log.info('%s "%s" "%s %s %s" %s %dms', environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR", "-"),
-                          environ.get("REQUEST_METHOD"), target, environ.get("SERVER_PROTOCOL"), status[0],
-                          (time.monotonic() - started) * 1000)
-
-
 def run_waitress(app, s: Settings):
     import waitress
 
     logging.basicConfig(level=s.log_level.upper(), format="%(message)s", stream=sys.stdout)
     waitress.serve(
-        AccessLog(app),
+        app,
         listen=f"{s.bind_address}:{s.port}",
         threads=s.threads,
         channel_timeout=s.timeout_seconds,

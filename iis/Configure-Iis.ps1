@@ -1,6 +1,7 @@
 <#
 .SYNOPSIS
-  Applies this project's IIS configuration: server.config at server level (applicationHost.config),
+  Applies this project's IIS configuration: server.config at server level (applicationHost.config:
+  its system.webServer and system.applicationHost sections),
   web.config to the site, and an HTTPS binding when a PFX certificate is given.
 .DESCRIPTION
   Settings are referenced as %NAME% inside attribute values. Each file is parsed first, then every
@@ -37,7 +38,12 @@ function Read-Defaults([string] $Path) {
         $line = $line.Trim()
         if ($line -and -not $line.StartsWith('#') -and $line.Contains('=')) {
             $key, $value = $line.Split('=', 2)
-            $values[$key.Trim()] = $value.Trim()
+            $value = $value.Trim()
+            # A value in double quotes loses them, as compose reads .env (tests/paths.py does too).
+            if ($value.Length -ge 2 -and $value.StartsWith('"') -and $value.EndsWith('"')) {
+                $value = $value.Substring(1, $value.Length - 2)
+            }
+            $values[$key.Trim()] = $value
         }
     }
     return $values
@@ -76,11 +82,14 @@ function Set-ServerElement([System.Xml.XmlElement] $Element, [string] $Filter) {
         if ($child.LocalName -eq 'add') {
             $entry = @{}
             foreach ($attribute in $child.Attributes) { $entry[$attribute.Name] = $attribute.Value }
-            $existing = Get-WebConfiguration -PSPath $apphost -Filter "$Filter/add[@name='$($entry.name)']"
+            # An entry is found again by its collection's key, written first in server.config
+            # (name, logFieldName): a restarted container must not add it twice.
+            $key = $child.Attributes[0]
+            $existing = Get-WebConfiguration -PSPath $apphost -Filter "$Filter/add[@$($key.Name)='$($key.Value)']"
             if (-not $existing) {
                 Add-WebConfigurationProperty -PSPath $apphost -Filter $Filter -Name '.' -Value $entry
             }
-            Write-Host "$Filter + $($entry.name)"
+            Write-Host "$Filter + $($key.Value)"
         } else {
             Set-ServerElement $child "$Filter/$($child.LocalName)"
         }
@@ -99,9 +108,13 @@ function Read-PfxPassword([string] $Path) {
 $defaults = Read-Defaults $DefaultsFile
 
 $server = Read-Settings $ServerSettings $defaults
-foreach ($section in $server.configuration.'system.webServer'.ChildNodes) {
-    if ($section -is [System.Xml.XmlElement]) {
-        Set-ServerElement $section "system.webServer/$($section.LocalName)"
+# Every section group server.config has (system.webServer, system.applicationHost).
+foreach ($group in $server.configuration.ChildNodes) {
+    if ($group -isnot [System.Xml.XmlElement]) { continue }
+    foreach ($section in $group.ChildNodes) {
+        if ($section -is [System.Xml.XmlElement]) {
+            Set-ServerElement $section "$($group.LocalName)/$($section.LocalName)"
+        }
     }
 }
 

@@ -87,6 +87,7 @@ class RewriteMap:
 @dataclass
 class Config:
     rules: list[Rule] = field(default_factory=list)
+    log_fields: list[tuple[str, str, str]] = field(default_factory=list)  # (logFieldName, sourceName, sourceType)
     use_original_url_encoding: bool = True
     maps: dict[str, RewriteMap] = field(default_factory=dict)
     allowed_server_variables: set[str] = field(default_factory=set)
@@ -223,6 +224,7 @@ class _Loader:
             "system.webServer/httpErrors": lambda e, p: setattr(
                 self.config, "existing_response", self.attrs(e, p)["existingResponse"]),
             "system.webServer/httpProtocol/customHeaders": self.custom_headers,
+            "system.applicationHost/sites/siteDefaults/logFile/customFields": self.log_fields,
         }.get(path)
         if handler:
             handler(el, path)
@@ -252,6 +254,11 @@ class _Loader:
                     del headers[k]
             else:
                 headers[a["name"]] = a["value"]
+
+    def log_fields(self, el, path):
+        for child, child_path in self.children(el, path):
+            a = self.attrs(child, child_path)
+            self.config.log_fields.append((a["logFieldName"], a["sourceName"], a["sourceType"]))
 
     def allowed(self, el, path):
         for child, child_path in self.children(el, path):

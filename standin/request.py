@@ -48,6 +48,7 @@ class Request:
     raw_path: str = field(init=False)
     raw_query: str = field(init=False)
     path: str = field(init=False)  # decoded, canonical, with the leading "/"
+    arr_log_id: str = field(init=False, default="")  # the GUID ARR stamped on the forwarded request
 
     def __post_init__(self):
         self.raw_path, _, self.raw_query = self.raw_target.partition("?")

@@ -130,10 +130,21 @@ ELEMENTS: dict[str, dict[str, tuple]] = {
     "system.webServer/httpProtocol/customHeaders/add": {"name": (STR, REQUIRED, True), "value": (STR, "", True)},
     "system.webServer/httpProtocol/customHeaders/remove": {"name": (STR, REQUIRED, True)},
     "system.webServer/httpProtocol/customHeaders/clear": {},
+    # W3C log custom fields (IIS 8.5+), server level: only the collection is modelled.
+    "system.applicationHost": {},
+    "system.applicationHost/sites": {},
+    "system.applicationHost/sites/siteDefaults": {},
+    "system.applicationHost/sites/siteDefaults/logFile": {},
+    "system.applicationHost/sites/siteDefaults/logFile/customFields": {},
+    "system.applicationHost/sites/siteDefaults/logFile/customFields/add": {
+        "logFieldName": (STR, REQUIRED, True),
+        "sourceName": (STR, REQUIRED, True),
+        "sourceType": (Enum(("RequestHeader", "ResponseHeader", "ServerVariable")), REQUIRED, True),
+    },
 }
 
 # Sections IIS only accepts at server level (applicationHost.config): allowDefinition="AppHostOnly"
 # for <proxy>, and <allowedServerVariables> is locked (overrideModeDefault="Deny").
-SERVER_ONLY = ("system.webServer/proxy", "system.webServer/rewrite/allowedServerVariables")
+SERVER_ONLY = ("system.webServer/proxy", "system.webServer/rewrite/allowedServerVariables", "system.applicationHost")
 # The site's web.config holds the distributed rules; the server settings file never does here.
 SITE_ONLY = ("system.webServer/rewrite/rules", "system.webServer/rewrite/rewriteMaps")

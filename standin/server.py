@@ -238,11 +238,26 @@ class StandIn:
             site_root=self.site_root,
         )
         response, substatus = await self.respond(http, req)
-        log.info("%s %s %s %s %s %s %s %s %d", time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+        log.info("%s %s %s %s %s %s %s %s %d%s", time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
                  req.method, req.raw_path, req.raw_query or "-", req.server_port, req.remote_addr,
                  response.status if response is not None else 0, substatus,
-                 int((time.monotonic() - started) * 1000))
+                 int((time.monotonic() - started) * 1000), self.custom_fields(req, response))
         return response
+
+    def custom_fields(self, req: Request, response) -> str:
+        """W3C custom fields after the standard ones (B74): "-" when empty, spaces as "+"."""
+        values = []
+        for _, source, kind in self.config.log_fields:
+            if kind == "ServerVariable":
+                value = req.variable(source.upper())
+            elif kind == "ResponseHeader":
+                value = response.headers.get(source, "") if response is not None else ""
+            elif source.lower() == self.config.proxy["logGuidName"].lower():
+                value = req.arr_log_id  # [INFERRED] IIS logs the header ARR set on the request
+            else:
+                value = req.header(source) or ""
+            values.append(value.replace(" ", "+") or "-")
+        return "".join(f" {v}" for v in values)
 
     async def respond(self, http, req):
         rejection = filtering.http_sys(req) or filtering.request_filtering(req, self.config, http.content_length)
@@ -328,7 +343,8 @@ class StandIn:
         if req.scheme == "https" and proxy["sslHeaderName"]:
             out.append((proxy["sslHeaderName"], self.ssl_description))
         # A correlation id, not a secret: no need for os.urandom's syscall on every request.
-        out.append((proxy["logGuidName"], str(uuid.UUID(int=random.getrandbits(128), version=4))))
+        req.arr_log_id = str(uuid.UUID(int=random.getrandbits(128), version=4))
+        out.append((proxy["logGuidName"], req.arr_log_id))
         if "x-original-url" not in header_changes:
             out.append(("X-Original-URL", req.path + req.query_suffix))
         return out

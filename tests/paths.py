@@ -9,13 +9,17 @@ ENV_EXAMPLE = ROOT / ".env.example"
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines; comments and blanks skipped (the subset of compose's .env syntax we use)."""
+    """KEY=VALUE lines; comments and blanks skipped; a value in double quotes loses them, as compose
+    reads it (the subset of compose's .env syntax we use; quotes also let bash source the file)."""
     values = {}
     for line in path.read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            values[key.strip()] = value
     return values
 
 

@@ -86,3 +86,27 @@ def test_a_bad_allowed_hosts_value_is_a_settings_error(env):
 
     with pytest.raises(ConfigError, match="APP_ALLOWED_HOSTS has http://x"):
         from_env({**env, "APP_ALLOWED_HOSTS": "ok.example,http://x"})
+
+
+@pytest.mark.parametrize("remote,uses_arr_id", [(IIS, True), ("10.9.9.9", False)], ids=["from-iis", "direct"])
+def test_one_json_line_per_request_with_arr_s_request_id(env, capsys, remote, uses_arr_id):
+    import json
+
+    settings = from_env({**env, "APP_MODULE": "tests.app.wsgi_apps:plain"})
+    client = Client(build(settings))  # built now: it writes to pytest's captured stdout
+    arr_id = "8bd0b6f6-2d67-4a4a-9e0b-3a6d3e8c1f10"
+    resp = client.get(f"{settings.mount}/page?x=1", environ_base={"REMOTE_ADDR": remote},
+                      headers={"X-ARR-LOG-ID": arr_id, "X-Forwarded-For": "203.0.113.9", "X-Request-ID": "mine"})
+    resp.close()  # as a server does when the body is sent: the line is written then
+    [line] = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
+    assert resp.headers["X-Request-ID"] == line["request_id"]
+    assert (line["request_id"] == arr_id) is uses_arr_id and line["request_id"] != "mine"
+    assert (line["method"], line["path"], line["query"], line["status"]) == ("GET", f"{settings.mount}/page", "x=1", 200)
+    assert line["client"] == ("203.0.113.9" if uses_arr_id else remote)
+    assert line["duration_ms"] >= 0 and line["time"].endswith("+00:00")
+
+
+def test_no_access_log_above_info(env, capsys):
+    settings = from_env({**env, "APP_MODULE": "tests.app.wsgi_apps:plain", "APP_LOG_LEVEL": "warning"})
+    Client(build(settings)).get(f"{settings.mount}/page", environ_base={"REMOTE_ADDR": IIS}).close()
+    assert capsys.readouterr().out == ""

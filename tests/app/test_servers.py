@@ -1,4 +1,5 @@
 """The real app servers on loopback: the launcher under gunicorn and waitress, the config error exit."""
+import json
 import subprocess
 import sys
 import urllib.request
@@ -26,7 +27,10 @@ def test_launcher_serves_the_app_with_an_access_log(server, project_env, base_en
     finally:
         stop(proc)
     text = log.read_text()
-    assert f"GET /{prefix}/help" in text
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    help_line = next(line for line in lines if line["path"] == f"/{prefix}/help")
+    assert (help_line["method"], help_line["status"], help_line["client"]) == ("GET", 200, "127.0.0.1")
+    assert len(help_line["request_id"]) == 36 and help_line["duration_ms"] >= 0
     assert "Debugger" not in text and "development server" not in text
 
 

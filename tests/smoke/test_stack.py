@@ -114,6 +114,28 @@ def test_logs_reach_docker_logs(stack, base, prefix):
                    f"{service}'s log to show the request", interval=0.5)
 
 
+def test_one_request_id_in_the_iis_log_and_the_app_log(stack, base, prefix):
+    """ARR's GUID for the request: in the response (X-Request-ID), the app's JSON line and IIS's W3C
+    log (custom field X-ARR-LOG-ID, iis/server.config)."""
+    import json
+    import uuid
+
+    r = get(f"{base}{prefix}/health?from=request-id")
+    request_id = r.headers["X-Request-ID"]
+    uuid.UUID(request_id)
+    timeout = 120 if stack.os_type == "windows" else 15  # IIS writes its log file about once a minute
+    logs = {}
+    for service in ("app", "iis"):
+        container = stack.container(service)
+        logs[service] = wait_until(lambda: next((line for line in container.logs().decode(errors="replace")
+                                                 .splitlines() if request_id in line), None),
+                                   timeout, f"{service}'s log to show request {request_id}", interval=0.5)
+    app_line = json.loads(logs["app"][logs["app"].index("{"):])
+    assert (app_line["request_id"], app_line["query"], app_line["status"]) == (request_id, "from=request-id", 200)
+    assert "from=request-id" in logs["iis"]
+    print(f"request {request_id} in both logs:\n  iis: {logs['iis']}\n  app: {logs['app']}")
+
+
 def test_logs_are_saved_before_teardown(stack, base, prefix, tmp_path):
     """The stack is gone once the suite ends; its logs must not be (the Windows workflow uploads them)."""
     get(f"{base}{prefix}/health?from=saved-logs")

@@ -12,7 +12,7 @@ import uuid
 import pytest
 import trustme
 
-from tests.support import free_port, start, stop, write_pfx
+from tests.support import free_port, start, stop, wait_until, write_pfx
 
 SERVER = """<configuration><system.webServer>
   <proxy enabled="true" timeout="00:00:02" {proxy} />
@@ -20,7 +20,7 @@ SERVER = """<configuration><system.webServer>
   <security><requestFiltering {filtering}><requestLimits maxAllowedContentLength="{max_body}" /></requestFiltering>
   </security>
   <httpErrors existingResponse="{existing}" />
-</system.webServer></configuration>"""
+</system.webServer>{apphost}</configuration>"""
 
 WEB = """<configuration><system.webServer><rewrite><rules>
   <rule name="abort" stopProcessing="true"><match url="^abort$" /><action type="AbortRequest" /></rule>
@@ -64,7 +64,7 @@ class StandIn:
 
 
 def run_standin(tmp_path, base_env, backend_port, *, proxy="", existing="PassThrough", max_body=30000000,
-                filtering="", pfx_password=None, extra=()):
+                filtering="", pfx_password=None, extra=(), apphost=""):
     """The stand-in with HTTP and HTTPS listeners: the certificate as PEM files, or as a PFX
     protected by pfx_password (the form IIS binds)."""
     site = tmp_path / "site"
@@ -72,7 +72,7 @@ def run_standin(tmp_path, base_env, backend_port, *, proxy="", existing="PassThr
     (site / "web.config").write_text(WEB.format(port=backend_port))
     (site / "iisstart.htm").write_text("start page")
     (tmp_path / "server.config").write_text(SERVER.format(proxy=proxy, existing=existing, max_body=max_body,
-                                                          filtering=filtering))
+                                                          filtering=filtering, apphost=apphost))
     ca = trustme.CA()
     if pfx_password is None:
         cert = ca.issue_cert("localhost")
@@ -301,6 +301,41 @@ def test_B63_https_sets_https_variable_and_arr_ssl_header(iis):
     h = seen(body)["headers"]
     assert h["x-forwarded-proto"] == "https"
     assert "x-arr-ssl" in h
+
+
+CUSTOM_FIELDS = """<system.applicationHost><sites><siteDefaults><logFile><customFields>
+  <add logFieldName="X-ARR-LOG-ID" sourceName="X-ARR-LOG-ID" sourceType="RequestHeader" />
+  <add logFieldName="UA" sourceName="User-Agent" sourceType="RequestHeader" />
+  <add logFieldName="Type" sourceName="Content-Type" sourceType="ResponseHeader" />
+  <add logFieldName="Method" sourceName="REQUEST_METHOD" sourceType="ServerVariable" />
+</customFields></logFile></siteDefaults></sites></system.applicationHost>"""
+
+
+def test_B74_w3c_custom_fields_log_the_guid_arr_sent_the_backend(tmp_path, base_env, backend):
+    s = run_standin(tmp_path, base_env, backend, apphost=CUSTOM_FIELDS)
+    try:
+        resp, body = s.get("/api/x", headers={"User-Agent": "probe 1"})
+        guid = seen(body)["headers"]["x-arr-log-id"]
+        line = wait_until(lambda: next((l for l in s.log.read_text().splitlines() if "/api/x" in l), None), 5,
+                          "the log line")
+        assert line.endswith(f" {guid} probe+1 application/json;+charset=utf-8 GET")
+    finally:
+        stop(s.proc)
+
+
+def test_B74_custom_fields_are_server_level_and_typed(tmp_path):
+    from standin.config import ConfigError, load
+
+    web, server = tmp_path / "web.config", tmp_path / "server.config"
+    web.write_text(WEB.format(port=9))
+    bad = CUSTOM_FIELDS.replace('sourceType="ServerVariable"', 'sourceType="Cookie"')
+    server.write_text(SERVER.format(proxy="", existing="Auto", max_body=1, filtering="", apphost=bad))
+    with pytest.raises(ConfigError, match="sourceType"):
+        load(web, server)
+    web.write_text(f"<configuration>{CUSTOM_FIELDS}</configuration>")
+    server.write_text(SERVER.format(proxy="", existing="Auto", max_body=1, filtering="", apphost=""))
+    with pytest.raises(ConfigError, match="server level"):
+        load(web, server)
 
 
 def test_log_line_per_request(iis):

@@ -116,3 +116,12 @@ def test_a_whole_text_expansion_is_caught(rule):
     bad = expansion_rule(WHOLE_TEXT_EXPANSION)
     assert bad.xpath is None and bad.pattern == rule.pattern
     assert references(SERVER_CONFIG, bad) - set(SETTINGS) == {"NAME"}
+
+
+def test_the_defaults_file_is_read_as_compose_reads_it():
+    """.env.example quotes APP_MODULE (bash can then source it): compose and tests/paths.py drop the
+    quotes, and so must the script's Read-Defaults, or a quoted setting reaches IIS with its quotes."""
+    script = SCRIPT.read_text()
+    reader = script[script.index("function Read-Defaults"):script.index("function Expand-Settings")]
+    assert "StartsWith('\"') -and $value.EndsWith('\"')" in reader and "Substring(1, $value.Length - 2)" in reader
+    assert SETTINGS["APP_MODULE"] == "app.web:create_app()"
