@@ -89,3 +89,27 @@ def test_https_override_adds_only_a_read_only_certificate_folder(stack):
     assert (mount["type"], mount["read_only"]) == ("bind", True)
     assert mount["source"] == str((ROOT / read_env_file(ENV_EXAMPLE)["TLS_CERT_DIR"]).resolve())
     assert iis == plain["services"]["iis"]
+
+
+def start_polling_problems(config: dict) -> list[str]:
+    """Each service polls its healthcheck every second while starting (Docker 25+), within a start
+    period compose requires beside it; the image keeps its steady 5 s interval."""
+    problems = []
+    for name, service in config["services"].items():
+        check = service.get("healthcheck", {})
+        if check.get("start_interval") != "1s" or not check.get("start_period"):
+            problems.append(f"{name}: healthcheck {check}")
+    return problems
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_healthchecks_poll_every_second_while_starting(stack):
+    assert start_polling_problems(config(STACKS[stack])) == []
+
+
+def test_a_stack_without_start_polling_is_caught():
+    """Known-bad input: the services as they stood at 3aa580b, with the image's healthcheck only."""
+    resolved = config(STACKS["linux"])
+    for service in resolved["services"].values():
+        service.pop("healthcheck")
+    assert len(start_polling_problems(resolved)) == 2
