@@ -28,12 +28,11 @@ def load_app(spec: str):
     module_name, name = match["module"], match["name"]
     try:
         target = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
+    except Exception as exc:  # noqa: BLE001 - any error in the user's module is reported, not a crash
+        # The named module itself missing, not something it imports in turn.
+        if isinstance(exc, ModuleNotFoundError) and exc.name and module_name.startswith(exc.name):
             raise AppLoadError(f"APP_MODULE={spec!r}: no module named {exc.name!r} (is it copied into the image?)") \
                 from None
-        raise AppLoadError(f"APP_MODULE={spec!r}: importing {module_name} failed:\n{_last_frames(exc)}") from None
-    except Exception as exc:  # noqa: BLE001 - any error in the user's module is reported, not a crash
         raise AppLoadError(f"APP_MODULE={spec!r}: importing {module_name} failed:\n{_last_frames(exc)}") from None
     for part in name.split("."):
         if not hasattr(target, part):

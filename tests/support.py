@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+from html.parser import HTMLParser
 import time
 import urllib.error
 import urllib.request
@@ -69,3 +70,21 @@ def write_pfx(ca, path, password: str, *hostnames: str) -> None:
         b"tls", key, cert, None, serialization.BestAvailableEncryption(password.encode()))
     with open(path, "wb") as f:
         f.write(data)
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("href", "action", "src") and value:
+                self.found.append(value)
+
+
+def links(html: str) -> list[str]:
+    """Every href, action and src in a page, in order."""
+    parser = _Links()
+    parser.feed(html)
+    return parser.found

@@ -1,7 +1,5 @@
 """The Notes example under the hosting layer, at the WSGI level (the smoke suite drives it through the
 proxy in a browser): links, the redirect after a POST, and the session cookie carry the prefix."""
-import re
-
 import pytest
 from werkzeug.test import Client
 
@@ -9,6 +7,7 @@ from app.config import from_env
 from app.loader import AppLoadError
 from app.wsgi import build
 from tests.app.conftest import IIS
+from tests.support import links
 
 NOTES = "examples.notes:create_app()"
 
@@ -24,8 +23,8 @@ def test_every_link_carries_the_prefix(notes):
     settings, client = notes
     page = client.get(f"{settings.mount}/", environ_base={"REMOTE_ADDR": IIS},
                       headers={"X-Original-Host": "intranet.example", "X-Forwarded-Proto": "https"}).text
-    links = re.findall(r'(?:href|action)="([^"]+)"', page)
-    assert links and all(l.startswith((settings.mount, f"https://intranet.example{settings.mount}")) for l in links), links
+    found = links(page)
+    assert found and all(l.startswith((settings.mount, f"https://intranet.example{settings.mount}")) for l in found), found
 
 
 def test_post_redirect_get_and_the_session_cookie(notes):

@@ -6,33 +6,15 @@ scripts/test runs the smoke suite once with this app deployed; conftest selects 
 """
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
 
 from tests.smoke import browser
+from tests.support import links
 
 APP_MODULE = "examples.notes:create_app()"
-
-
-class Links(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        for name in ("href", "action", "src"):
-            if attrs.get(name):
-                self.found.append(attrs[name])
-
-
-def links(html: str) -> list[str]:
-    parser = Links()
-    parser.feed(html)
-    return parser.found
 
 
 def test_every_link_on_every_page_carries_the_prefix_and_resolves(base, prefix):
