@@ -84,6 +84,24 @@ class RewriteMap:
         return self.entries.get(key, self.default)
 
 
+# The MIME map the stand-in starts from: only extensions every IIS since 7.0 maps, with the types it
+# maps them to. IIS's own default list is longer and differs between versions, so an extension
+# outside this one is served only if the configuration adds it, after removing it (B75): on an IIS
+# that already maps it, an add alone is a duplicate entry and the site answers 500.19.
+CORE_MIME_TYPES = {
+    ".htm": "text/html", ".html": "text/html", ".txt": "text/plain", ".css": "text/css",
+    ".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+    ".ico": "image/x-icon", ".xml": "text/xml",
+}
+
+
+@dataclass
+class ClientCache:
+    mode: str = "NoControl"
+    max_age: int = 86400
+    expires: str = ""
+
+
 @dataclass
 class Config:
     rules: list[Rule] = field(default_factory=list)
@@ -96,6 +114,8 @@ class Config:
     request_limits: dict = field(default_factory=dict)
     existing_response: str = "Auto"
     custom_headers: dict[str, str] = field(default_factory=lambda: {"X-Powered-By": "ASP.NET"})
+    mime_types: dict[str, str] = field(default_factory=lambda: dict(CORE_MIME_TYPES))
+    client_cache: ClientCache = field(default_factory=ClientCache)
 
 
 def _defaults(path: str) -> dict:
@@ -170,11 +190,11 @@ class _Loader:
                 self.fail(el, f"attribute '{name}' must be true or false, not '{raw}'")
             return raw.lower() == "true"
         if kind == schema.TIMESPAN:
-            m = re.fullmatch(r"(\d{1,2}):(\d{2}):(\d{2})", raw)
+            m = re.fullmatch(r"(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})", raw)
             if not m:
-                self.fail(el, f"attribute '{name}' must be a time span hh:mm:ss, not '{raw}'")
-            h, mi, s = map(int, m.groups())
-            return h * 3600 + mi * 60 + s
+                self.fail(el, f"attribute '{name}' must be a time span [d.]hh:mm:ss, not '{raw}'")
+            d, h, mi, s = (int(g or 0) for g in m.groups())
+            return d * 86400 + h * 3600 + mi * 60 + s
         if isinstance(kind, schema.UInt):
             if not raw.isdigit() or not kind.low <= int(raw) <= kind.high:
                 self.fail(el, f"attribute '{name}' must be a whole number from {kind.low} to {kind.high}, not '{raw}'")
@@ -224,6 +244,7 @@ class _Loader:
             "system.webServer/httpErrors": lambda e, p: setattr(
                 self.config, "existing_response", self.attrs(e, p)["existingResponse"]),
             "system.webServer/httpProtocol/customHeaders": self.custom_headers,
+            "system.webServer/staticContent": self.static_content,
             "system.applicationHost/sites/siteDefaults/logFile/customFields": self.log_fields,
         }.get(path)
         if handler:
@@ -254,6 +275,36 @@ class _Loader:
                     del headers[k]
             else:
                 headers[a["name"]] = a["value"]
+
+    def static_content(self, el, path):
+        mime, removed = self.config.mime_types, set()
+        for child, child_path in self.children(el, path):
+            a = self.attrs(child, child_path)
+            if child.tag == "clientCache":
+                given = {k: v for k, v in a.items() if k in child.attrib}
+                cache = self.config.client_cache
+                cache.mode = given.get("cacheControlMode", cache.mode)
+                cache.max_age = given.get("cacheControlMaxAge", cache.max_age)
+                cache.expires = given.get("httpExpires", cache.expires)
+                continue
+            if child.tag == "clear":
+                mime.clear()
+                removed.add("*")
+                continue
+            ext = a["fileExtension"].lower()
+            if not ext.startswith("."):
+                self.fail(child, f"fileExtension '{a['fileExtension']}' must start with '.'")
+            if child.tag == "remove":
+                mime.pop(ext, None)
+                removed.add(ext)
+            elif ext in mime:
+                self.fail(child, f"duplicate <mimeMap> for '{ext}': IIS answers 500.19 (cannot add duplicate"
+                          " collection entry); <remove> it first")
+            elif ext not in removed and "*" not in removed:
+                self.fail(child, f"<mimeMap fileExtension=\"{ext}\"> needs a <remove fileExtension=\"{ext}\" />"
+                          " before it: IIS's default list may already map it (500.19 on a duplicate)")
+            else:
+                mime[ext] = a["mimeType"]
 
     def log_fields(self, el, path):
         for child, child_path in self.children(el, path):

@@ -4,6 +4,7 @@ Sources (defaults): URL Rewrite schema (rewrite_schema.xml) and the configuratio
 https://learn.microsoft.com/iis/extensions/url-rewrite-module/url-rewrite-module-configuration-reference
 https://learn.microsoft.com/iis/configuration/system.webserver/security/requestfiltering/requestlimits/
 ARR schema (arr_schema.xml), https://learn.microsoft.com/iis/configuration/system.webserver/httperrors/
+https://learn.microsoft.com/iis/configuration/system.webserver/staticcontent/clientcache
 
 Each attribute is (type, default, modelled). An attribute that the stand-in does not model is
 accepted only at its IIS default, so that a setting is never silently ignored.
@@ -125,6 +126,19 @@ ELEMENTS: dict[str, dict[str, tuple]] = {
     "system.webServer/httpErrors": {
         "existingResponse": (Enum(("Auto", "Replace", "PassThrough")), "Auto", True),
     },
+    # Static files (B75): which extensions IIS serves, and the client-cache headers it adds.
+    "system.webServer/staticContent": {},
+    "system.webServer/staticContent/clientCache": {
+        "cacheControlMode": (Enum(("NoControl", "DisableCache", "UseMaxAge", "UseExpires")), "NoControl", True),
+        "cacheControlMaxAge": (TIMESPAN, 86400, True),
+        "httpExpires": (STR, "", True),
+        # How IIS joins custom directives with max-age is not documented: only the default is accepted.
+        "cacheControlCustom": (STR, "", False),
+        "setEtag": (BOOL, True, False),
+    },
+    "system.webServer/staticContent/mimeMap": {"fileExtension": (STR, REQUIRED, True), "mimeType": (STR, REQUIRED, True)},
+    "system.webServer/staticContent/remove": {"fileExtension": (STR, REQUIRED, True)},
+    "system.webServer/staticContent/clear": {},
     "system.webServer/httpProtocol": {},
     "system.webServer/httpProtocol/customHeaders": {},
     "system.webServer/httpProtocol/customHeaders/add": {"name": (STR, REQUIRED, True), "value": (STR, "", True)},

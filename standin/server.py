@@ -311,11 +311,24 @@ class StandIn:
         if not target.is_file():
             return self.error(404, 0, "The resource you are looking for has been removed, had its name changed,"
                                       " or is temporarily unavailable.")
+        # The static file handler serves only extensions in the MIME map (B75).
+        mime_type = self.config.mime_types.get(target.suffix.lower())
+        if mime_type is None:
+            return self.error(404, 3, "The page you are requesting cannot be served because of the extension"
+                                      " configuration. If the page is a script, add a handler. If the file should"
+                                      " be downloaded, add a MIME map.")
         if http.method not in ("GET", "HEAD"):
             return self.error(405, 0, "The page you are looking for cannot be displayed because an invalid method"
                                       " (HTTP verb) is being used.")
-        resp = FileResponse(target)
+        resp = FileResponse(target, headers={"Content-Type": mime_type})
         self.server_headers(resp.headers)
+        cache = self.config.client_cache
+        if cache.mode == "DisableCache":
+            resp.headers["Cache-Control"] = "no-cache"
+        elif cache.mode == "UseMaxAge":
+            resp.headers["Cache-Control"] = f"max-age={cache.max_age}"
+        elif cache.mode == "UseExpires" and cache.expires:
+            resp.headers["Expires"] = cache.expires
         return resp
 
     # --- ARR ----------------------------------------------------------------------------------
