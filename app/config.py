@@ -31,6 +31,8 @@ class Settings:
     max_body_bytes: int
     hsts_seconds: int
     allowed_hosts: tuple[str, ...]  # empty: any Host; else werkzeug's host_is_trusted rules
+    static_dir: str  # the app's static folder, relative to the project root (IIS serves a copy)
+    iis_static_files: bool  # IIS serves /<prefix>/static/ (app/static_files.py checks the folder)
 
     @property
     def bind_address(self) -> str:
@@ -89,6 +91,9 @@ def from_env(environ=None) -> Settings:
         max_body_bytes=get("MAX_BODY_BYTES", positive, int, "bytes, above 0"),
         hsts_seconds=get("APP_HSTS_SECONDS", lambda v: v >= 0, int, "seconds, 0 or more"),
         allowed_hosts=_host_list(env.get("APP_ALLOWED_HOSTS", ""), errors),
+        static_dir=get("APP_STATIC_DIR", lambda v: re.fullmatch(r"[\w.-]+(/[\w.-]+)*", v) and ".." not in v.split("/"),
+                       hint="a folder relative to the project root, written with /, e.g. app/static"),
+        iis_static_files=get("IIS_STATIC_FILES", lambda v: v in ("true", "false"), str.lower, "true or false") == "true",
     )
     proxy_timeout = get("PROXY_TIMEOUT", lambda v: v > 0, _timespan_seconds, "hh:mm:ss")
     if proxy_timeout and settings["timeout_seconds"] and settings["timeout_seconds"] >= proxy_timeout:

@@ -1,11 +1,20 @@
 """The WSGI entry point: the app APP_MODULE names, hosted under its prefix (app/hosting.py)."""
 from __future__ import annotations
 
+import sys
+
 from .config import Settings
 from .hosting import host
 from .loader import load_app
+from .static_files import check_static_folder
 
 
 def build(settings: Settings):
-    """Raises loader.AppLoadError when APP_MODULE cannot be loaded."""
-    return host(load_app(settings.app_module), settings)
+    """Raises loader.AppLoadError when APP_MODULE cannot be loaded, config.ConfigError when IIS
+    would serve other static files than the app's own."""
+    app = load_app(settings.app_module)
+    if settings.iis_static_files:
+        warning = check_static_folder(app, settings.static_dir)
+        if warning:
+            print(warning, file=sys.stderr)
+    return host(app, settings)

@@ -15,7 +15,7 @@ NOTES = "examples.notes:create_app()"
 @pytest.fixture
 def notes(env, monkeypatch):
     monkeypatch.setenv("FLASK_SECRET_KEY", "test-only")
-    settings = from_env({**env, "APP_MODULE": NOTES})
+    settings = from_env({**env, "APP_MODULE": NOTES, "APP_STATIC_DIR": "examples/notes/static"})
     return settings, Client(build(settings))
 
 

@@ -8,10 +8,13 @@ Every assertion is the same for both stacks; where Windows differs it is said wh
 import hashlib
 import http.client
 import ipaddress
+import re
 import time
+import uuid
 
 import requests
 
+from tests.paths import ROOT
 from tests.support import http_ok, wait_until
 
 FLASK_404 = "The requested URL was not found on the server"
@@ -255,3 +258,45 @@ def test_hostile_requests_through_the_stack_get_400_and_leak_nothing(stack, s, b
         assert reply.split(b" ", 2)[1:2] == [b"400"], (case, reply[:200])
         assert not any(leak in reply for leak in LEAKS), (case, reply[:300])
     assert http_ok(f"{base}{prefix}/health")
+
+
+# --- static files (iis/web.config "Static files from IIS"; README: Static files from IIS) ---------
+
+def timespan_seconds(value: str) -> int:
+    d, h, m, sec = re.fullmatch(r"(?:(\d+)\.)?(\d+):(\d+):(\d+)", value).groups()
+    return int(d or 0) * 86400 + int(h) * 3600 + int(m) * 60 + int(sec)
+
+
+def app_log_lines(stack) -> list[str]:
+    return stack.container("app").logs().decode(errors="replace").splitlines()
+
+
+def test_static_files_come_from_iis_not_the_app(stack, base, prefix, s):
+    """A file of the app's static folder through the proxy: its bytes, IIS's cache header, and no
+    line for it in the app's log (a control request that does reach the app shows the log is read)."""
+    folder = ROOT / s["APP_STATIC_DIR"]
+    sample = sorted(p for p in folder.rglob("*") if p.is_file())[0]
+    marker = uuid.uuid4().hex
+    r = get(f"{base}{prefix}/static/{sample.relative_to(folder).as_posix()}?probe={marker}")
+    assert r.status_code == 200 and r.content == sample.read_bytes()
+    control = uuid.uuid4().hex
+    assert get(f"{base}{prefix}/health?probe={control}").headers["X-Request-ID"]
+    wait_until(lambda: any(control in line for line in app_log_lines(stack)), 15, "the app's log to show the control")
+    served_by_app = any(marker in line for line in app_log_lines(stack))
+    if s["IIS_STATIC_FILES"] == "true":
+        assert not served_by_app and "X-Request-ID" not in r.headers
+        assert r.headers["Cache-Control"] == f"max-age={timespan_seconds(s['STATIC_CACHE_MAX_AGE'])}"
+        etag = r.headers["ETag"]
+        again = get(f"{base}{prefix}/static/{sample.relative_to(folder).as_posix()}", headers={"If-None-Match": etag})
+        assert again.status_code == 304
+    else:
+        assert served_by_app
+
+
+def test_a_missing_static_file_is_iis_404_not_the_apps(base, prefix, s):
+    missing = get(f"{base}{prefix}/static/no-such-file-{uuid.uuid4().hex}.css")
+    # The control: a missing page outside static/ is the app's 404, which carries X-Request-ID.
+    app_404 = get(f"{base}{prefix}/no-such-page-{uuid.uuid4().hex}")
+    assert missing.status_code == app_404.status_code == 404
+    assert "X-Request-ID" in app_404.headers
+    assert ("X-Request-ID" not in missing.headers) == (s["IIS_STATIC_FILES"] == "true")

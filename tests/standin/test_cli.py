@@ -23,7 +23,7 @@ def test_B45_test_command_prints_trace_for_project_config(project_env, base_env)
     assert result["action"] == "proxy"
     assert result["url"] == f"http://{host}:{port}/{prefix}/help?x=1"
     assert result["request_headers_set"] == {"x-original-host": "example.test:8080", "x-forwarded-proto": "http"}
-    assert [r["name"] for r in result["rules"]] == ["Redirect to HTTPS", "Forward to Flask"]
+    assert [r["name"] for r in result["rules"]] == ["Redirect to HTTPS", "Static files from IIS", "Forward to Flask"]
 
 
 def test_B45_test_command_exits_non_zero_on_unsupported_element(tmp_path, base_env):

@@ -99,3 +99,28 @@ def test_another_prefix_and_port_flow_from_the_settings(evaluate_url):
     out = evaluate_url("/shop/help", env={"APP_PREFIX": "shop", "APP_PORT": "50200"})
     assert out.url.endswith(":50200/shop/help")
     assert evaluate_url("/myApp/help", env={"APP_PREFIX": "shop"}).kind == "site"
+
+
+@pytest.mark.parametrize("path,served", [
+    ("/static/site.css", "/static/site.css"), ("/static/css/a.css?v=3", "/static/css/a.css?v=3"),
+    ("/static/../static/a.js", "/static/a.js"),
+])
+def test_static_files_are_served_by_the_site_from_its_static_folder(evaluate_url, prefix, path, served):
+    out = evaluate_url(f"/{prefix}{path}")
+    assert (out.kind, out.url) == ("site", served)
+
+
+@pytest.mark.parametrize("path", ["/static", "/static/", "/staticx/a.css", "/x/static/a.css"])
+def test_everything_else_below_the_prefix_still_goes_to_the_app(evaluate_url, backend, prefix, path):
+    assert evaluate_url(f"/{prefix}{path}").url == f"{backend}/{prefix}{path}"
+
+
+def test_with_iis_static_files_off_static_paths_go_to_the_app(evaluate_url, backend, prefix):
+    out = evaluate_url(f"/{prefix}/static/site.css", env={"IIS_STATIC_FILES": "false"})
+    assert (out.kind, out.url) == ("proxy", f"{backend}/{prefix}/static/site.css")
+
+
+def test_the_static_cache_max_age_setting_reaches_client_cache(project_env):
+    config = load(WEB_CONFIG, SERVER_CONFIG, expand_env=True, environ={**project_env, "STATIC_CACHE_MAX_AGE": "2.00:00:30"})
+    assert (config.client_cache.mode, config.client_cache.max_age) == ("UseMaxAge", 2 * 86400 + 30)
+    assert config.mime_types[".js"] == "text/javascript" and config.mime_types[".woff2"] == "font/woff2"

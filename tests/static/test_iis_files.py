@@ -17,7 +17,7 @@ PS_PARSE = ROOT / "tools" / "ps-parse"
 
 def test_web_config_and_server_config_are_valid(project_env):
     config = load(WEB_CONFIG, SERVER_CONFIG, expand_env=True, environ=project_env)
-    assert [r.name for r in config.rules] == ["Redirect to HTTPS", "Forward to Flask"]
+    assert [r.name for r in config.rules] == ["Redirect to HTTPS", "Static files from IIS", "Forward to Flask"]
 
 
 @pytest.mark.parametrize("broken,message", [
