@@ -27,7 +27,9 @@ class Settings:
     timeout_seconds: int
     log_level: str
     diagnostics: bool
-    trusted_proxy: str
+    # The one proxy hop: IIS's address, or on a swarm the private overlay network's subnet, which
+    # only IIS and the app join (docker-stack*.yml; README: Scale out).
+    trusted_proxy: ipaddress.IPv4Network | ipaddress.IPv6Network
     max_body_bytes: int
     hsts_seconds: int
     allowed_hosts: tuple[str, ...]  # empty: any Host; else werkzeug's host_is_trusted rules
@@ -37,7 +39,13 @@ class Settings:
     @property
     def bind_address(self) -> str:
         """Loopback when IIS is on this machine (a bare server), every interface in a container."""
-        return "127.0.0.1" if ipaddress.ip_address(self.trusted_proxy).is_loopback else "0.0.0.0"
+        return "127.0.0.1" if self.trusted_proxy.is_loopback else "0.0.0.0"
+
+    def from_proxy(self, remote_addr: str | None) -> bool:
+        try:
+            return ipaddress.ip_address(remote_addr or "") in self.trusted_proxy
+        except ValueError:
+            return False
 
     @property
     def mount(self) -> str:
@@ -47,6 +55,11 @@ class Settings:
 def _timespan_seconds(value: str) -> int:
     h, m, s = (int(p) for p in value.split(":"))
     return h * 3600 + m * 60 + s
+
+
+def _address_or_network(value: str):
+    """An address is a network of one; a network must be given exactly (no host bits set)."""
+    return ipaddress.ip_network(value, strict=True)
 
 
 def _host_list(raw: str, errors: list[str]) -> tuple[str, ...]:
@@ -86,8 +99,8 @@ def from_env(environ=None) -> Settings:
         log_level=get("APP_LOG_LEVEL", lambda v: v in ("debug", "info", "warning", "error"), str.lower,
                       "debug, info, warning or error"),
         diagnostics=get("APP_DIAGNOSTICS", lambda v: v in ("true", "false"), str.lower, "true or false") == "true",
-        trusted_proxy=get("IIS_ADDRESS", lambda v: ipaddress.ip_address(v) is not None, str,
-                          "the IP address of the IIS container"),
+        trusted_proxy=get("IIS_ADDRESS", lambda v: v is not None, _address_or_network,
+                          "the IP address of the IIS container, or on a swarm its network's subnet (a.b.c.0/24)"),
         max_body_bytes=get("MAX_BODY_BYTES", positive, int, "bytes, above 0"),
         hsts_seconds=get("APP_HSTS_SECONDS", lambda v: v >= 0, int, "seconds, 0 or more"),
         allowed_hosts=_host_list(env.get("APP_ALLOWED_HOSTS", ""), errors),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import sys
 import tempfile
 import time
@@ -35,8 +36,8 @@ def host(app, settings: Settings):
     inner = HostingRoutes(app, settings)
     mounted = DispatcherMiddleware(NotFound(), {settings.mount: inner})
     scoped = CookieScope(StrictTransportSecurity(mounted, settings.hsts_seconds), settings.mount)
-    trusted = OneTrustedProxy(BodyLimit(scoped, settings.max_body_bytes), settings.trusted_proxy)
-    return RequestLog(trusted, settings.trusted_proxy, settings.log_level in ("debug", "info"))
+    trusted = OneTrustedProxy(BodyLimit(scoped, settings.max_body_bytes), settings.from_proxy)
+    return RequestLog(trusted, settings.from_proxy, settings.log_level in ("debug", "info"))
 
 
 class RequestLog:
@@ -47,13 +48,13 @@ class RequestLog:
     X-Request-ID so a user can quote it. A client's own X-Request-ID is not taken: IIS would pass
     it on unchanged, so it could be anything."""
 
-    def __init__(self, app, trusted_proxy: str, enabled: bool, header: str = "HTTP_X_ARR_LOG_ID"):
-        self.app, self.trusted_proxy, self.enabled, self.header = app, trusted_proxy, enabled, header
+    def __init__(self, app, from_proxy, enabled: bool, header: str = "HTTP_X_ARR_LOG_ID"):
+        self.app, self.from_proxy, self.enabled, self.header = app, from_proxy, enabled, header
         self.out = sys.stdout
 
     def __call__(self, environ, start_response):
         started = time.monotonic()
-        from_iis = environ.get("REMOTE_ADDR") == self.trusted_proxy
+        from_iis = self.from_proxy(environ.get("REMOTE_ADDR"))
         request_id = (environ.get(self.header) if from_iis else None) or str(uuid.uuid4())
         # Read now: the mount moves the prefix from PATH_INFO to SCRIPT_NAME in place.
         record = {"request_id": request_id, "method": environ.get("REQUEST_METHOD"),
@@ -78,17 +79,18 @@ class RequestLog:
 
 
 class OneTrustedProxy:
-    """Applies X-Forwarded-For/-Proto and X-Original-Host from the one proxy hop at trusted_proxy, and
-    drops them from anyone else, so a client reaching the app directly cannot spoof them."""
+    """Applies X-Forwarded-For/-Proto and X-Original-Host from the one proxy hop (from_proxy: IIS's
+    address, or a swarm's private network), and drops them from anyone else, so a client reaching
+    the app directly cannot spoof them."""
 
-    def __init__(self, app, trusted_proxy: str):
-        self.trusted_proxy = trusted_proxy
+    def __init__(self, app, from_proxy):
+        self.from_proxy = from_proxy
         self.direct = app
         # IIS sends the client's Host as X-Original-Host (the post's step 4); ProxyFix reads X-Forwarded-Host.
         self.proxied = ProxyFix(app, x_for=1, x_proto=1, x_host=1, x_port=0, x_prefix=0)
 
     def __call__(self, environ, start_response):
-        if environ.get("REMOTE_ADDR") != self.trusted_proxy:
+        if not self.from_proxy(environ.get("REMOTE_ADDR")):
             for key in FORWARDED:
                 environ.pop(key, None)
             return self.direct(environ, start_response)
@@ -247,6 +249,8 @@ class HostingRoutes:
             headers=dict(request.headers.items()),
             # The hop as received, before the trusted-proxy step rewrote it (empty for direct clients).
             as_received=request.environ.get("werkzeug.proxy_fix.orig", {}),
+            # Which container answered: a swarm's replicas each have their own host name.
+            server=socket.gethostname(),
         ))
 
     def redirect(self, request):

@@ -101,3 +101,27 @@ def test_all_problems_are_reported_at_once(env):
     with pytest.raises(ConfigError) as err:
         from_env({**env, "APP_PORT": "x", "APP_WORKERS": "0"})
     assert "APP_PORT" in str(err.value) and "APP_WORKERS" in str(err.value)
+
+
+def test_on_a_swarm_the_one_hop_is_the_private_networks_subnet(env):
+    """docker-stack*.yml: IIS_ADDRESS is the overlay's subnet, which only iis and app join."""
+    from werkzeug.test import Client
+
+    from app.wsgi import build
+
+    settings = from_env({**env, "IIS_ADDRESS": "172.30.60.0/24"})
+    client = Client(build(settings))
+    headers = {"X-Forwarded-For": "203.0.113.9", "X-Original-Host": "intranet.example"}
+    inside = client.get(f"{settings.mount}/_diagnostics", headers=headers,
+                        environ_base={"REMOTE_ADDR": "172.30.60.7"}).json
+    outside = client.get(f"{settings.mount}/_diagnostics", headers=headers,
+                         environ_base={"REMOTE_ADDR": "172.30.61.7"}).json
+    assert (inside["remote_addr"], inside["host"]) == ("203.0.113.9", "intranet.example")
+    assert outside["remote_addr"] == "172.30.61.7" and outside["host"] != "intranet.example"
+    assert settings.bind_address == "0.0.0.0"
+
+
+@pytest.mark.parametrize("value", ["172.30.60.5/24", "not-an-address", "172.30.60.0/33"])
+def test_iis_address_must_be_an_address_or_an_exact_network(env, value):
+    with pytest.raises(ConfigError, match="IIS_ADDRESS"):
+        from_env({**env, "IIS_ADDRESS": value})
