@@ -28,7 +28,8 @@ def test_every_app_setting_is_defined():
 
 def test_every_setting_is_used_somewhere():
     text = "".join((ROOT / f).read_text() for f in [
-        "docker-compose.yml", "docker-compose.linux.yml", "docker-compose.https.yml", "iis/web.config",
+        "docker-compose.yml", "docker-compose.linux.yml", "docker-compose.https.yml", "docker-stack.yml",
+        "docker-stack.linux.yml", "iis/web.config",
         "iis/server.config", "app/config.py"])
     unused = [k for k in SETTINGS if k not in text]
     assert unused == []
