@@ -58,7 +58,9 @@ class Swarm:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (
                 self.client.networks.list(filters={"label": f"com.docker.stack.namespace={STACK}"})
-                or self.client.containers.list(all=True, filters={"label": f"com.docker.stack.namespace={STACK}"})):
+                # sparse: no inspect of each, which races a container being removed meanwhile
+                or self.client.containers.list(all=True, sparse=True,
+                                               filters={"label": f"com.docker.stack.namespace={STACK}"})):
             time.sleep(0.5)
 
     def service(self, name: str):

@@ -31,8 +31,10 @@ def swarm(tls, live):
         live(f"swarm: deployed and healthy after {time.monotonic() - started:.1f}s")
         yield s
     finally:
-        s.remove()
-        s.leave()
+        try:
+            s.remove()
+        finally:
+            s.leave()
 
 
 @pytest.fixture(scope="module")
