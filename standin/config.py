@@ -13,6 +13,7 @@ from lxml import etree
 
 from . import schema
 from .substitution import Template, parse_template
+from .timespan import parse_timespan
 
 
 class ConfigError(Exception):
@@ -190,11 +191,10 @@ class _Loader:
                 self.fail(el, f"attribute '{name}' must be true or false, not '{raw}'")
             return raw.lower() == "true"
         if kind == schema.TIMESPAN:
-            m = re.fullmatch(r"(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})", raw)
-            if not m:
+            seconds = parse_timespan(raw)
+            if seconds is None:
                 self.fail(el, f"attribute '{name}' must be a time span [d.]hh:mm:ss, not '{raw}'")
-            d, h, mi, s = (int(g or 0) for g in m.groups())
-            return d * 86400 + h * 3600 + mi * 60 + s
+            return seconds
         if isinstance(kind, schema.UInt):
             if not raw.isdigit() or not kind.low <= int(raw) <= kind.high:
                 self.fail(el, f"attribute '{name}' must be a whole number from {kind.low} to {kind.high}, not '{raw}'")
@@ -277,7 +277,7 @@ class _Loader:
                 headers[a["name"]] = a["value"]
 
     def static_content(self, el, path):
-        mime, removed = self.config.mime_types, set()
+        mime, removed, cleared = self.config.mime_types, set(), False
         for child, child_path in self.children(el, path):
             a = self.attrs(child, child_path)
             if child.tag == "clientCache":
@@ -289,7 +289,7 @@ class _Loader:
                 continue
             if child.tag == "clear":
                 mime.clear()
-                removed.add("*")
+                cleared = True
                 continue
             ext = a["fileExtension"].lower()
             if not ext.startswith("."):
@@ -300,7 +300,7 @@ class _Loader:
             elif ext in mime:
                 self.fail(child, f"duplicate <mimeMap> for '{ext}': IIS answers 500.19 (cannot add duplicate"
                           " collection entry); <remove> it first")
-            elif ext not in removed and "*" not in removed:
+            elif ext not in removed and not cleared:
                 self.fail(child, f"<mimeMap fileExtension=\"{ext}\"> needs a <remove fileExtension=\"{ext}\" />"
                           " before it: IIS's default list may already map it (500.19 on a duplicate)")
             else:

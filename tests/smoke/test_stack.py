@@ -8,12 +8,12 @@ Every assertion is the same for both stacks; where Windows differs it is said wh
 import hashlib
 import http.client
 import ipaddress
-import re
 import time
 import uuid
 
 import requests
 
+from standin.timespan import parse_timespan
 from tests.paths import ROOT
 from tests.support import http_ok, wait_until
 
@@ -262,11 +262,6 @@ def test_hostile_requests_through_the_stack_get_400_and_leak_nothing(stack, s, b
 
 # --- static files (iis/web.config "Static files from IIS"; README: Static files from IIS) ---------
 
-def timespan_seconds(value: str) -> int:
-    d, h, m, sec = re.fullmatch(r"(?:(\d+)\.)?(\d+):(\d+):(\d+)", value).groups()
-    return int(d or 0) * 86400 + int(h) * 3600 + int(m) * 60 + int(sec)
-
-
 def app_log_lines(stack) -> list[str]:
     return stack.container("app").logs().decode(errors="replace").splitlines()
 
@@ -285,7 +280,7 @@ def test_static_files_come_from_iis_not_the_app(stack, base, prefix, s):
     served_by_app = any(marker in line for line in app_log_lines(stack))
     if s["IIS_STATIC_FILES"] == "true":
         assert not served_by_app and "X-Request-ID" not in r.headers
-        assert r.headers["Cache-Control"] == f"max-age={timespan_seconds(s['STATIC_CACHE_MAX_AGE'])}"
+        assert r.headers["Cache-Control"] == f"max-age={parse_timespan(s['STATIC_CACHE_MAX_AGE'])}"
         etag = r.headers["ETag"]
         again = get(f"{base}{prefix}/static/{sample.relative_to(folder).as_posix()}", headers={"If-None-Match": etag})
         assert again.status_code == 304

@@ -3,24 +3,18 @@ compose stacks, and the Windows one free of what Windows services cannot do. Lin
 tests/swarm; Windows' is checked here only. Each rule is shown failing on a known-bad input."""
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 
 import pytest
 
 from tests.paths import ENV_EXAMPLE, ROOT, read_env_file
-from tests.static.test_compose import STACKS, compose_config, schema_check
+from tests.static.test_compose import STACKS, schema_check
+from tests.static.test_windows_compose import resolved
 
 STACK_FILES = {"windows": "docker-stack.yml", "linux": "docker-stack.linux.yml"}
 START_IIS = ROOT / "iis" / "Start-Iis.ps1"
 STANDIN = ROOT / "Dockerfile.iis-standin"
-
-
-def resolved(files) -> dict:
-    result = compose_config(files, "--format", "json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def certificate_folder(os_type: str) -> str:
@@ -73,8 +67,8 @@ def stack_problems(stack: dict, compose: dict, os_type: str) -> list[str]:
 
 @pytest.mark.parametrize("os_type", sorted(STACK_FILES))
 def test_each_stack_file_deploys_what_its_compose_stack_runs(os_type):
-    stack = resolved([STACK_FILES[os_type]])
-    assert stack_problems(stack, resolved(STACKS[os_type]), os_type) == []
+    stack = resolved(STACK_FILES[os_type])
+    assert stack_problems(stack, resolved(*STACKS[os_type]), os_type) == []
 
 
 @pytest.mark.parametrize("os_type,break_it,problem", [
@@ -87,9 +81,9 @@ def test_each_stack_file_deploys_what_its_compose_stack_runs(os_type):
     ("windows", lambda s: s["services"]["app"]["deploy"]["update_config"].update(order="stop-first"), "start-first"),
 ])
 def test_a_broken_stack_file_is_caught(os_type, break_it, problem):
-    stack = resolved([STACK_FILES[os_type]])
+    stack = resolved(STACK_FILES[os_type])
     break_it(stack)
-    assert any(problem in p for p in stack_problems(stack, resolved(STACKS[os_type]), os_type))
+    assert any(problem in p for p in stack_problems(stack, resolved(*STACKS[os_type]), os_type))
 
 
 @pytest.mark.parametrize("name", sorted(STACK_FILES.values()))

@@ -4,16 +4,14 @@
 files pass it. Each rule is shown failing on a known-bad input."""
 from __future__ import annotations
 
-import io
+import json
 import re
 
-import json
-
 import pytest
-from dockerfile_parse import DockerfileParser
 
 from tests.paths import ENV_EXAMPLE, ROOT, WEB_CONFIG
 from tests.static.test_compose import STACKS, compose_config
+from tests.static.test_windows_dockerfiles import instructions
 
 IIS = ROOT / "Dockerfile.iis"
 STANDIN = ROOT / "Dockerfile.iis-standin"
@@ -39,8 +37,7 @@ def rule_folder() -> str:
 
 
 def copy_problems(text: str, root: str) -> list[str]:
-    steps = [(i["instruction"], i["value"]) for i in DockerfileParser(fileobj=io.BytesIO(text.encode())).structure
-             if i["instruction"] != "COMMENT"]
+    steps = instructions(text)
     first_from = next(n for n, (k, _) in enumerate(steps) if k == "FROM")
     # An ARG before FROM is out of scope in the stage: ${APP_STATIC_DIR} would be empty there.
     declared = [n for n, (k, v) in enumerate(steps) if k == "ARG" and v.split("=")[0] == "APP_STATIC_DIR"]

@@ -14,6 +14,7 @@ import docker
 import requests
 
 from tests.paths import ROOT, stack_settings
+from tests.support import wait_until
 
 STACK = "flask-iis-swarm"
 STACK_FILES = {"windows": "docker-stack.yml", "linux": "docker-stack.linux.yml"}
@@ -136,8 +137,6 @@ class Load:
         self.pool.shutdown()
 
     def wait_for(self, count: int, timeout: float = 60) -> None:
-        from tests.support import wait_until
-
         wait_until(lambda: len(self.results) >= count, timeout, f"{count} requests through the proxy", interval=0.1)
 
     @property
