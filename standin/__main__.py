@@ -16,6 +16,8 @@ from .engine import evaluate
 from .request import Request
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
 def _common(p: argparse.ArgumentParser):
     p.add_argument("--web-config", required=True, type=Path, help="the site's web.config")
     p.add_argument("--settings", type=Path, help="server-level settings file (applicationHost.config fragment)")
@@ -82,6 +84,9 @@ def main(argv=None) -> int:
     if args.https_if_present and tls is not None:
         args.https_listen.append(args.https_if_present)
     processes = args.processes or os.cpu_count() or 1
+    # Held until each process has its handler (_serve): a stop that arrives while a child starts, or
+    # before the parent listens, is then handled, not the default end by signal.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     children: list[int] = []
     for _ in range(processes - 1):
         pid = os.fork()
@@ -127,8 +132,9 @@ async def _serve(args, config, site_root, tls, children, log_handler, shared: bo
             os.kill(pid, sig)
         stop.set()
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, shutdown, sig)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     flusher = asyncio.create_task(flush_periodically(log_handler))
     try:
         timeouts = Timeouts(args.header_wait, args.idle_connection, args.entity_body, args.min_bytes_per_second)

@@ -30,6 +30,10 @@ from .request import Request
 
 log = logging.getLogger("standin")
 
+# The standard W3C fields of the request log line, in its order (IIS's names).
+W3C_FIELDS = ("date", "time", "cs-method", "cs-uri-stem", "cs-uri-query", "s-port", "c-ip", "sc-status",
+              "sc-substatus", "time-taken")
+
 IIS_SERVER_HEADER = "Microsoft-IIS/10.0"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
               "proxy-authenticate", "proxy-authorization"}
@@ -243,6 +247,11 @@ class StandIn:
                  response.status if response is not None else 0, substatus,
                  int((time.monotonic() - started) * 1000), self.custom_fields(req, response))
         return response
+
+    def fields_directive(self) -> str:
+        """The W3C log's #Fields directive, as IIS writes it at the top of a log file: the standard
+        fields of each request line below, then the custom fields by logFieldName (B74)."""
+        return "#Fields: " + " ".join([*W3C_FIELDS, *(name for name, _, _ in self.config.log_fields)])
 
     def custom_fields(self, req: Request, response) -> str:
         """W3C custom fields after the standard ones (B74): "-" when empty, spaces as "+"."""
@@ -502,6 +511,7 @@ async def serve(config: Config, site_root: Path, listen: list[str], https_listen
     for site in sites:
         await site.start()
         log.info("listening on %s", site.name)
+    log.info("%s", standin.fields_directive())
     try:
         await stop.wait()
     finally:

@@ -12,6 +12,7 @@ import uuid
 import pytest
 import trustme
 
+from tests import w3c
 from tests.support import free_port, start, stop, wait_until, write_pfx
 
 SERVER = """<configuration><system.webServer>
@@ -319,6 +320,9 @@ def test_B74_w3c_custom_fields_log_the_guid_arr_sent_the_backend(tmp_path, base_
         line = wait_until(lambda: next((l for l in s.log.read_text().splitlines() if "/api/x" in l), None), 5,
                           "the log line")
         assert line.endswith(f" {guid} probe+1 application/json;+charset=utf-8 GET")
+        # Named by the #Fields directive, as in IIS's log file (the smoke suite reads it the same way).
+        [record] = [r for r in w3c.records(s.log.read_text()) if r["cs-uri-stem"] == "/api/x"]
+        assert (record["X-ARR-LOG-ID"], record["UA"], record["sc-status"]) == (guid, "probe+1", "200")
     finally:
         stop(s.proc)
 
@@ -359,13 +363,21 @@ def test_B63_https_from_a_password_protected_pfx(tmp_path, base_env, backend):
 def test_several_processes_share_the_port_and_stop_together(tmp_path, base_env, backend):
     s = run_standin(tmp_path, base_env, backend, extra=["--processes", "3"])
     children = [int(p) for p in open(f"/proc/{s.proc.pid}/task/{s.proc.pid}/children").read().split()]
-    assert len(children) == 2
-    for _ in range(20):
-        assert s.get("/api/x")[0].status == 200
-    s.proc.send_signal(signal.SIGTERM)
-    assert s.proc.wait(timeout=15) == 0
-    for pid in children:
-        assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+    try:
+        assert len(children) == 2
+        for _ in range(20):
+            assert s.get("/api/x")[0].status == 200
+        s.proc.send_signal(signal.SIGTERM)
+        assert s.proc.wait(timeout=15) == 0
+        for pid in children:
+            assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+    finally:  # a failure must not leave the workers serving
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        stop(s.proc)
 
 
 def test_B57_expect_100_continue_is_answered_before_the_body(iis):
