@@ -58,8 +58,11 @@ def run_gunicorn(app, s: Settings):
 def run_waitress(app, s: Settings):
     import waitress
 
+    from . import stopping
+    from .drain import Drain
+
     logging.basicConfig(level=s.log_level.upper(), format="%(message)s", stream=sys.stdout)
-    waitress.serve(
+    server = waitress.create_server(
         app,
         listen=f"{s.bind_address}:{s.port}",
         threads=s.threads,
@@ -74,6 +77,10 @@ def run_waitress(app, s: Settings):
         clear_untrusted_proxy_headers=False,
         ident=None,
     )
+    # A stop finishes what is in flight within APP_TIMEOUT_SECONDS, as gunicorn's graceful_timeout.
+    stopping.install(Drain(server, bound=s.timeout_seconds))
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
 
 
 def main(argv=None) -> int:

@@ -92,10 +92,15 @@ def test_healthcheck_exit_codes(project_env, base_env, tmp_path):
         stop(proc)
 
 
-def test_gunicorn_finishes_a_request_in_flight_when_stopped(project_env, base_env, tmp_path):
-    """docker stop sends SIGTERM: a request already running must complete (graceful_timeout)."""
-    import json
+@pytest.mark.parametrize("server", ["gunicorn", "waitress"])
+def test_a_stop_finishes_the_request_in_flight_and_takes_no_new_one(server, project_env, base_env, tmp_path):
+    """docker stop: a request already running completes, a new connection is refused, an idle
+    kept-alive one is closed, and the server exits 0. gunicorn does it itself (graceful_timeout);
+    waitress through app.drain, reached by SIGTERM here and by CTRL_SHUTDOWN_EVENT on Windows: both
+    call app.stopping.on_stop_event (docs/windows.md W18)."""
+    import http.client
     import signal
+    import socket
     import threading
 
     from tests.support import wait_until
@@ -104,8 +109,11 @@ def test_gunicorn_finishes_a_request_in_flight_when_stopped(project_env, base_en
     env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", "APP_DIAGNOSTICS": "true"}
     prefix = project_env["APP_PREFIX"]
     log = tmp_path / "server.log"
-    proc = start([sys.executable, "-m", "app.serve", "--server", "gunicorn"], env,
+    proc = start([sys.executable, "-m", "app.serve", "--server", server], env,
                  f"http://127.0.0.1:{port}/{prefix}/health", log)
+    idle = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    idle.request("GET", f"/{prefix}/health")
+    assert idle.getresponse().read()  # kept alive, now idle
     result = {}
 
     def slow_request():
@@ -117,9 +125,58 @@ def test_gunicorn_finishes_a_request_in_flight_when_stopped(project_env, base_en
     try:
         wait_until(lambda: "request in flight" in log.read_text(), 15, "the request to be in flight")
         proc.send_signal(signal.SIGTERM)
+        wait_until(lambda: refused(port), 5, "new connections to be refused")
         client.join(timeout=30)
         assert result.get("status") == 200, log.read_text()
-        assert proc.wait(timeout=30) == 0
+        # Soon after, not at the bound (APP_TIMEOUT_SECONDS, 30 s): the idle connection holds nothing up.
+        assert proc.wait(timeout=10) == 0, log.read_text()
+        # The idle connection was closed by the server, not left to be reset mid-request.
+        idle.sock.settimeout(5)
+        assert idle.sock.recv(1) == b""
+    finally:
+        idle.close()
+        stop(proc)
+
+
+def refused(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return False
+    except OSError:
+        return True
+
+
+def test_a_waitress_stop_is_bounded_by_app_timeout_seconds(project_env, base_env, tmp_path):
+    """A request that outlives the bound does not hold the stop: the server exits at the bound."""
+    import signal
+    import threading
+    import time
+
+    from tests.support import wait_until
+
+    port = free_port()
+    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_DIAGNOSTICS": "true", "APP_TIMEOUT_SECONDS": "1"}
+    prefix = project_env["APP_PREFIX"]
+    log = tmp_path / "server.log"
+    proc = start([sys.executable, "-m", "app.serve", "--server", "waitress"], env,
+                 f"http://127.0.0.1:{port}/{prefix}/health", log)
+
+    def long_request():
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/{prefix}/_diagnostics?delay=20", timeout=30).read()
+        except OSError:
+            pass
+
+    threading.Thread(target=long_request, daemon=True).start()
+    try:
+        wait_until(lambda: "request in flight" in log.read_text(), 15, "the request to be in flight")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0, log.read_text()
+        assert time.monotonic() - started < 5
+        assert "stop bound of 1s reached with 1 connections busy" in log.read_text()
     finally:
         stop(proc)
 

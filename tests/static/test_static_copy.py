@@ -11,7 +11,7 @@ import pytest
 
 from tests.paths import ENV_EXAMPLE, ROOT, WEB_CONFIG
 from tests.static.test_compose import STACKS, compose_config
-from tests.static.test_windows_dockerfiles import instructions
+from tests.static.dockerfile import instructions
 
 IIS = ROOT / "Dockerfile.iis"
 STANDIN = ROOT / "Dockerfile.iis-standin"
