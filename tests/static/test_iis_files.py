@@ -10,9 +10,9 @@ import pytest
 
 from standin.config import ConfigError, load
 from tests.paths import ROOT, SERVER_CONFIG, WEB_CONFIG
+from tests.static.powershell import ps_parse
 
 MANIFEST = ROOT / "iis" / "installers.json"
-PS_PARSE = ROOT / "tools" / "ps-parse"
 
 
 def test_web_config_and_server_config_are_valid(project_env):
@@ -78,6 +78,36 @@ def test_installer_manifest_pins_every_msi_by_sha256():
     check_manifest(entries)
 
 
+# LogMonitor wraps Start-Iis.ps1: before v2.1.2 a line over about 4000 characters kills the wrapped
+# process (microsoft/windows-container-tools#212, fixed by #213, first in the v2.1.2 tag).
+LOG_MONITOR_FIXED = (2, 1, 2)
+
+
+def log_monitor_problems(entry: dict) -> list[str]:
+    tag = re.search(r"/releases/download/v(\d+)\.(\d+)\.(\d+)/LogMonitor\.exe$", entry["url"])
+    if not tag:
+        return [f"LogMonitor: {entry['url']} is not a numbered release"]
+    version = tuple(map(int, tag.groups()))
+    if version < LOG_MONITOR_FIXED:
+        return [f"LogMonitor {version}: crashes IIS's start script on a long log line (fixed in 2.1.2)"]
+    if ".".join(map(str, version)) not in entry["description"]:
+        return ["LogMonitor: the description names another version than the URL"]
+    return []
+
+
+def test_log_monitor_is_a_release_with_the_long_line_fix():
+    assert log_monitor_problems(manifest()["LogMonitor"]) == []
+
+
+@pytest.mark.parametrize("url,problem", [
+    ("https://github.com/microsoft/windows-container-tools/releases/download/v2.1.1/LogMonitor.exe", "crashes"),
+    ("https://github.com/microsoft/windows-container-tools/releases/latest/download/LogMonitor.exe", "numbered"),
+], ids=["v2.1.1-as-before", "unpinned-latest"])
+def test_a_log_monitor_without_the_fix_is_caught(url, problem):
+    entry = manifest()["LogMonitor"] | {"url": url}
+    assert any(problem in p for p in log_monitor_problems(entry))
+
+
 def test_a_manifest_pinning_arr_by_sha1_is_refused():
     """Known-bad input: the manifest at 3aa580b verified ARR by a 2021 Chocolatey SHA-1 only."""
     entries = manifest()
@@ -107,11 +137,6 @@ def test_dockerfile_installs_every_manifest_entry_and_verifies_the_modules():
     for name in manifest():
         assert f"Install-Module.ps1 -Name {name}\n" in text
     assert "Install-Module.ps1 -Verify" in text
-
-
-def ps_parse(*files):
-    return subprocess.run(["node", "--no-deprecation", str(PS_PARSE / "parse.mjs"), *map(str, files)],
-                          capture_output=True, text=True, timeout=60)
 
 
 def test_powershell_scripts_parse():

@@ -2,27 +2,28 @@
 Dockerfile.app as Windows builds it. Each rule is shown failing on a known-bad input."""
 from __future__ import annotations
 
-import io
 import json
 import re
 
 import pytest
-from dockerfile_parse import DockerfileParser
 
 from tests.paths import ROOT
+from tests.static.dockerfile import instructions
 
 IIS = ROOT / "Dockerfile.iis"
 APP = ROOT / "Dockerfile.app"
 START = ROOT / "iis" / "Start-Iis.ps1"
 DNS_KEY = r"HKLM:\SYSTEM\CurrentControlSet\Services\Dnscache\Parameters"
+HTTP_KEY = r"HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters"
+# Registry values the IIS image sets: (key, name, allowed values, what goes wrong without them).
+REGISTRY = [
+    (DNS_KEY, "MaxCacheTtl", "[01]", "ARR keeps a recreated app's old address"),
+    (DNS_KEY, "MaxNegativeCacheTtl", "[01]", "ARR keeps a recreated app's old address"),
+    (HTTP_KEY, "DisableServerHeader", "2", "HTTP.sys's own answers say Server: Microsoft-HTTPAPI/2.0"),
+]
 # The Windows engine builds with the classic builder: BuildKit-only syntax fails there.
 BUILDKIT_ONLY = re.compile(r"^(RUN|COPY|ADD)\s+--(mount|network|security|chmod|link|parents|exclude|checksum)\b"
                            r"|<<-?\s*['\"]?\w+|^#\s*syntax=", re.MULTILINE)
-
-
-def instructions(text: str) -> list[tuple[str, str]]:
-    return [(i["instruction"], i["value"]) for i in DockerfileParser(fileobj=io.BytesIO(text.encode())).structure
-            if i["instruction"] != "COMMENT"]
 
 
 def iis_problems(text: str) -> list[str]:
@@ -44,11 +45,11 @@ def iis_problems(text: str) -> list[str]:
     elif re.search(r"\breturn\s+[01]\b", health[0]) or "exit 1" not in health[0]:
         problems.append("HEALTHCHECK sets no exit code (return in -Command does not)")
     commands = [c for k, v in steps if k == "RUN" for c in v.split(";")]
-    for name in ("MaxCacheTtl", "MaxNegativeCacheTtl"):
+    for key, name, allowed, why in REGISTRY:
         setting = [c for c in commands if f"-Name {name} " in c]
-        if not (len(setting) == 1 and f"-Path '{DNS_KEY}'" in setting[0]
-                and re.search(rf"-Name {name} -PropertyType DWord -Value [01] -Force", setting[0])):
-            problems.append(f"{name} is not set to 0 or 1 s in {DNS_KEY}: ARR keeps a recreated app's old address")
+        if not (len(setting) == 1 and f"-Path '{key}'" in setting[0]
+                and re.search(rf"-Name {name} -PropertyType DWord -Value {allowed} -Force", setting[0])):
+            problems.append(f"{name} is not set to {allowed} in {key}: {why}")
     entry = [v for k, v in steps if k == "ENTRYPOINT"]
     if not entry or not json.loads(entry[0])[0].endswith("LogMonitor.exe"):
         problems.append("ENTRYPOINT does not start LogMonitor (IIS logs would not reach docker logs)")
@@ -59,11 +60,11 @@ def test_dockerfile_iis_follows_the_windows_rules():
     assert iis_problems(IIS.read_text()) == []
 
 
-def test_a_dockerfile_without_the_dns_cache_limit_is_caught():
-    """Known-bad input: Dockerfile.iis at 3aa580b had no Dnscache settings at all."""
-    text = "\n".join(l for l in IIS.read_text().splitlines() if "Dnscache" not in l)
+def test_a_dockerfile_without_the_registry_values_is_caught():
+    """Known-bad input: Dockerfile.iis at 3aa580b had no registry settings at all."""
+    text = "\n".join(l for l in IIS.read_text().splitlines() if "Dnscache" not in l and "HTTP\\Parameters" not in l)
     problems = iis_problems(text)
-    assert [p.split()[0] for p in problems] == ["MaxCacheTtl", "MaxNegativeCacheTtl"]
+    assert [p.split()[0] for p in problems] == ["MaxCacheTtl", "MaxNegativeCacheTtl", "DisableServerHeader"]
 
 
 @pytest.mark.parametrize("old,new,problem", [
@@ -71,12 +72,14 @@ def test_a_dockerfile_without_the_dns_cache_limit_is_caught():
      "MaxCacheTtl is not set"),
     ("Services\\Dnscache\\Parameters' -Name MaxNegativeCacheTtl", "Services\\Tcpip\\Parameters' -Name MaxNegativeCacheTtl",
      "MaxNegativeCacheTtl is not set"),
+    ("-Name DisableServerHeader -PropertyType DWord -Value 2", "-Name DisableServerHeader -PropertyType DWord -Value 1",
+     "DisableServerHeader is not set"),
     ("exit 1 }", "return 1 }", "HEALTHCHECK sets no exit code"),
     ("RUN .\\Install-Module.ps1 -Name ARR", "RUN msiexec /i C:\\setup\\requestRouter_amd64.msi /qn", "bare msiexec"),
     ("COPY iis/installers/", "COPY --link iis/installers/", "BuildKit-only"),
     ("# escape=`\n", "", "no `# escape"),
     ('ENTRYPOINT ["C:\\\\LogMonitor\\\\LogMonitor.exe", ', "ENTRYPOINT [", "LogMonitor"),
-], ids=["dns-cache-600s", "dns-wrong-key", "healthcheck-return", "bare-msiexec", "buildkit", "no-escape", "no-logmonitor"])
+], ids=["dns-cache-600s", "dns-wrong-key", "server-header-1", "healthcheck-return", "bare-msiexec", "buildkit", "no-escape", "no-logmonitor"])
 def test_a_broken_windows_dockerfile_is_caught(old, new, problem):
     text = IIS.read_text()
     assert old in text

@@ -5,19 +5,37 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import json
 import os
+import re
+import shlex
 import subprocess
 import threading
 import time
 
 import docker
-import requests
 
-from tests.paths import ROOT, stack_settings
+from tests.paths import ENV_EXAMPLE, ROOT, read_env_file, stack_settings
 from tests.support import wait_until
 
 STACK = "flask-iis-swarm"
 STACK_FILES = {"windows": "docker-stack.yml", "linux": "docker-stack.linux.yml"}
+HTTPS_FILES = {"windows": "docker-stack.https.yml", "linux": "docker-stack.linux.https.yml"}
+README_STACK = "flask-iis"
+
+
+def readme_commands() -> dict[str, str]:
+    """The Linux lines of README's Scale out section that load the settings and deploy, HTTP-only and
+    with HTTPS: the suite runs these very lines, so the README's commands are what CI proves."""
+    section = (ROOT / "README.md").read_text().split("## Scale out", 1)[1].split("\n## ", 1)[0]
+    lines = [line.split("  #")[0].strip() for block in re.findall(r"```sh\n(.*?)```", section, re.S)
+             for line in block.splitlines()]
+    deploy = f"docker stack deploy -c {STACK_FILES['linux']}"
+    return {
+        "settings": next(line for line in lines if line.startswith("set -a;")),
+        "http": next(line for line in lines if line == f"{deploy} {README_STACK}"),
+        "https": next(line for line in lines if line == f"{deploy} -c {HTTPS_FILES['linux']} {README_STACK}"),
+    }
 
 
 class Swarm:
@@ -25,7 +43,13 @@ class Swarm:
         self.say = say
         self.client = docker.from_env(timeout=600)
         self.os_type = self.client.info()["OSType"]
-        self.settings = {**stack_settings(), **overrides}
+        # On Linux the settings come from .env.example, as README's commands load them (the
+        # environment wins for a name, as for the compose stacks).
+        defaults = read_env_file(ENV_EXAMPLE)
+        base = {**defaults, **{k: os.environ[k] for k in defaults if k in os.environ}}
+        self.settings = {**(base if self.os_type == "linux" else stack_settings()), **overrides}
+        # What this run changes on top of README's lines.
+        self.changed = {k: v for k, v in self.settings.items() if defaults.get(k) != v}
         self.env = {**os.environ, **self.settings}
         self.file = STACK_FILES[self.os_type]
         self.joined_here = False
@@ -47,11 +71,29 @@ class Swarm:
     # --- the stack --------------------------------------------------------------------------------
 
     def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(["docker", *args], cwd=ROOT, env=self.env, check=check, text=True,
-                              capture_output=True, timeout=600)
+        result = subprocess.run(["docker", *args], cwd=ROOT, env=self.env, text=True, capture_output=True,
+                                timeout=600)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"docker {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+        return result
 
-    def deploy(self) -> None:
-        self.docker("stack", "deploy", "--compose-file", self.file, STACK)
+    def deploy(self, https: bool = False) -> None:
+        """HTTP-only, or with the HTTPS override added; an existing stack is updated in place."""
+        if self.os_type == "linux":
+            # README's own lines, in a shell that has only what the test changes on top of them.
+            commands = readme_commands()
+            script = "\n".join([
+                "set -e", commands["settings"],
+                *(f"export {k}={shlex.quote(v)}" for k, v in self.changed.items()),
+                commands["https" if https else "http"].replace(f" {README_STACK}", f" {STACK}")])
+            env = {k: v for k, v in os.environ.items() if k not in read_env_file(ENV_EXAMPLE)}
+            result = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, text=True, capture_output=True,
+                                    timeout=600)
+            if result.returncode != 0:
+                raise RuntimeError(f"README's deploy lines failed ({result.returncode}):\n{script}\n{result.stderr}")
+            return
+        files = [self.file, HTTPS_FILES[self.os_type]] if https else [self.file]
+        self.docker("stack", "deploy", *(arg for f in files for arg in ("--compose-file", f)), STACK)
 
     def remove(self) -> None:
         self.docker("stack", "rm", STACK, check=False)
@@ -108,20 +150,16 @@ class Swarm:
 class Load:
     """A bounded loop of GETs through the proxy from several threads, counting what each got."""
 
-    def __init__(self, url: str, threads: int = 8):
-        self.url, self.threads = url, threads
+    def __init__(self, probe, path: str, threads: int = 8):
+        self.probe, self.path, self.threads = probe, path, threads
         self.stop = threading.Event()
         self.results: list[tuple[int, str]] = []  # (status or 0 for no answer, server or error)
         self.lock = threading.Lock()
 
     def worker(self):
-        session = requests.Session()
         while not self.stop.is_set():
-            try:
-                r = session.get(self.url, timeout=30)
-                outcome = (r.status_code, r.json()["server"] if r.status_code == 200 else r.text[:200])
-            except requests.RequestException as exc:
-                outcome = (0, repr(exc)[:200])
+            status, text = self.probe.get(self.path)
+            outcome = (status, json.loads(text)["server"] if status == 200 else text[:200])
             with self.lock:
                 self.results.append(outcome)
 
