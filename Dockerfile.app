@@ -25,6 +25,7 @@ RUN ["python", "-m", "pip", "install", "--no-cache-dir", "--no-compile", "-r", "
 # The hosting layer with the seed app, and the sample apps APP_MODULE can name. Your own package
 # goes here too (README: Use it with your app).
 COPY app app
+COPY iisformat iisformat
 COPY examples examples
 # Windows: let docker stop's grace period, not Windows' 5 s default, bound the app's drain (as the
 # build's administrator; nothing to do on Linux).

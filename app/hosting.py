@@ -36,8 +36,8 @@ def host(app, settings: Settings):
     inner = HostingRoutes(app, settings)
     mounted = DispatcherMiddleware(NotFound(), {settings.mount: inner})
     scoped = CookieScope(StrictTransportSecurity(mounted, settings.hsts_seconds), settings.mount)
-    trusted = OneTrustedProxy(BodyLimit(scoped, settings.max_body_bytes), settings.from_proxy)
-    return RequestLog(trusted, settings.from_proxy, settings.log_level in ("debug", "info"))
+    trusted = OneTrustedProxy(BodyLimit(scoped, settings.max_body_bytes), settings.from_iis)
+    return RequestLog(trusted, settings.from_iis, settings.log_level in ("debug", "info"))
 
 
 class RequestLog:
@@ -48,14 +48,17 @@ class RequestLog:
     X-Request-ID so a user can quote it. A client's own X-Request-ID is not taken: IIS would pass
     it on unchanged, so it could be anything."""
 
-    def __init__(self, app, from_proxy, enabled: bool, header: str = "HTTP_X_ARR_LOG_ID"):
-        self.app, self.from_proxy, self.enabled, self.header = app, from_proxy, enabled, header
+    # ARR's logGuidName header (iis/server.config), as WSGI names it.
+    HEADER = "HTTP_X_ARR_LOG_ID"
+
+    def __init__(self, app, from_iis, enabled: bool):
+        self.app, self.from_iis, self.enabled = app, from_iis, enabled
         self.out = sys.stdout
 
     def __call__(self, environ, start_response):
         started = time.monotonic()
-        from_iis = self.from_proxy(environ.get("REMOTE_ADDR"))
-        request_id = (environ.get(self.header) if from_iis else None) or str(uuid.uuid4())
+        from_iis = self.from_iis(environ.get("REMOTE_ADDR"))
+        request_id = (environ.get(self.HEADER) if from_iis else None) or str(uuid.uuid4())
         # Read now: the mount moves the prefix from PATH_INFO to SCRIPT_NAME in place.
         record = {"request_id": request_id, "method": environ.get("REQUEST_METHOD"),
                   "path": environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
@@ -79,18 +82,18 @@ class RequestLog:
 
 
 class OneTrustedProxy:
-    """Applies X-Forwarded-For/-Proto and X-Original-Host from the one proxy hop (from_proxy: IIS's
+    """Applies X-Forwarded-For/-Proto and X-Original-Host from the one proxy hop (from_iis: IIS's
     address, or a swarm's private network), and drops them from anyone else, so a client reaching
     the app directly cannot spoof them."""
 
-    def __init__(self, app, from_proxy):
-        self.from_proxy = from_proxy
+    def __init__(self, app, from_iis):
+        self.from_iis = from_iis
         self.direct = app
         # IIS sends the client's Host as X-Original-Host (the post's step 4); ProxyFix reads X-Forwarded-Host.
         self.proxied = ProxyFix(app, x_for=1, x_proto=1, x_host=1, x_port=0, x_prefix=0)
 
     def __call__(self, environ, start_response):
-        if not self.from_proxy(environ.get("REMOTE_ADDR")):
+        if not self.from_iis(environ.get("REMOTE_ADDR")):
             for key in FORWARDED:
                 environ.pop(key, None)
             return self.direct(environ, start_response)

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from . import filtering
 from .config import ConfigError, load
 from .engine import evaluate
+from .options import Options, Timeouts
 from .request import Request
-
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -40,13 +40,16 @@ def main(argv=None) -> int:
     serve_p.add_argument("--pfx-password-file", type=Path)
     serve_p.add_argument("--processes", type=int, default=1, metavar="N",
                          help="serve from N processes sharing the ports (SO_REUSEPORT); 0 = one per CPU")
+    defaults = Timeouts()
     for name, help_text in (("header-wait", "until a request's headers must be complete"),
                             ("idle-connection", "a kept-alive connection may wait for its next request"),
                             ("entity-body", "the longest wait for the next piece of a request body")):
-        serve_p.add_argument(f"--{name}", type=float, default=120.0, metavar="SECONDS",
-                             help=f"HTTP.sys timer: seconds {help_text} (default 120, HTTP.sys's)")
-    serve_p.add_argument("--min-bytes-per-second", type=float, default=150.0, metavar="RATE",
-                         help="HTTP.sys MinSendRate: a client reading a response slower is cut off (default 150)")
+        serve_p.add_argument(f"--{name}", type=float, default=getattr(defaults, name.replace("-", "_")),
+                             metavar="SECONDS", help=f"HTTP.sys timer: seconds {help_text} (default %(default)s, "
+                                                     "HTTP.sys's)")
+    serve_p.add_argument("--min-bytes-per-second", dest="min_send_rate", type=float, default=defaults.min_send_rate,
+                         metavar="RATE", help="HTTP.sys MinSendRate: a client reading a response slower is cut off"
+                                              " (default %(default)s)")
     serve_p.add_argument("--https-if-present", metavar="HOST:PORT",
                          help="listen with HTTPS here when the --pfx file exists (a certificate folder mounted at "
                               "start), else only on --listen: the rule iis/Start-Iis.ps1 follows on Windows")
@@ -122,7 +125,7 @@ def _tls(args):
 
 async def _serve(args, config, site_root, tls, children, log_handler, shared: bool) -> int:
     from .logs import flush_periodically
-    from .server import Timeouts, serve  # aiohttp is needed only to serve
+    from .server import serve  # aiohttp is needed only to serve
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -137,8 +140,9 @@ async def _serve(args, config, site_root, tls, children, log_handler, shared: bo
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     flusher = asyncio.create_task(flush_periodically(log_handler))
     try:
-        timeouts = Timeouts(args.header_wait, args.idle_connection, args.entity_body, args.min_bytes_per_second)
-        await serve(config, site_root, args.listen, args.https_listen, tls, stop, shared=shared, timeouts=timeouts)
+        timeouts = Timeouts(args.header_wait, args.idle_connection, args.entity_body, args.min_send_rate)
+        options = Options(config, site_root, timeouts, tls)
+        await serve(options, args.listen, args.https_listen, stop, shared=shared)
     finally:
         flusher.cancel()
         log_handler.flush()

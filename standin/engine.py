@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from .config import Config, Rule
+from .model import Config, Rule
 from .patterns import compile_pattern
 
 REDIRECT_STATUS = {"Permanent": 301, "Found": 302, "SeeOther": 303, "Temporary": 307}
@@ -115,86 +115,100 @@ class _Evaluation:
         return rule.logical_grouping == "MatchAll" or not rule.conditions
 
     def run(self) -> Outcome:
-        config, request = self.config, self.request
-        url_path, query = request.path, request.raw_query  # current URL; rewrites change it
-        header_changes, trace = self.header_changes, self.trace
-        proxy_target = None
-        for rule in config.rules:
+        # The current URL: rewrites change it, and a later rule sees the change.
+        self.url_path, self.query, self.proxy_target = self.request.path, self.request.raw_query, None
+        for rule in self.config.rules:
             entry = {"name": rule.name, "line": rule.line}
-            trace.append(entry)
-            if not rule.enabled:
-                entry["enabled"] = False
+            self.trace.append(entry)
+            if not self.matches(rule, entry):
                 continue
-            text = url_path[1:] if url_path.startswith("/") else url_path
-            caps = compile_pattern(rule.url, rule.pattern_syntax, rule.ignore_case).match(text)
-            entry.update(input=text, pattern=rule.url)
-            if (caps is not None) == rule.negate:
-                entry["matched"] = False
-                continue
-            self.rule_captures = [] if rule.negate else caps
-            entry["captures"] = self.rule_captures
-            cond_trace: list = []
-            entry["conditions"] = cond_trace
-            if not self.conditions(rule, cond_trace):
-                entry["matched"] = False
-                continue
-            entry["matched"] = True
-            for sv in rule.server_variables:
-                if sv.name not in config.allowed_server_variables:
-                    entry["error"] = f'The server variable "{sv.name}" is not allowed to be set.'
-                    return self.finish(Outcome("error", 500, 50, reason="URL Rewrite Module Error.",
-                                               description=entry["error"] + " Add the server variable name to"
-                                               " the allowed server variable list."))
-                exists = sv.name in self.variables or (
-                    sv.name.startswith("HTTP_") and request.header(sv.name[5:].replace("_", "-")) is not None)
-                if exists and not sv.replace:
-                    continue
-                value = sv.value.render(self)
-                self.variables[sv.name] = value
-                if sv.name.startswith("HTTP_"):
-                    header_changes[header_name(sv.name)] = value if value else None
-            entry["server_variables"] = {sv.name: self.variables.get(sv.name, "") for sv in rule.server_variables}
-            action = rule.action
-            entry["action"] = action.type
-            if action.type == "AbortRequest":
-                return self.finish(Outcome("abort", 0))
-            if action.type == "CustomResponse":
-                reason = action.status_reason.render(self) if action.status_reason else ""
-                description = action.status_description.render(self) if action.status_description else ""
-                return self.finish(Outcome("custom", action.status_code, action.sub_status_code, reason=reason,
-                                           description=description))
-            if action.type in ("Rewrite", "Redirect"):
-                target = action.url.render(self)
-                own, _, own_query = target.partition("?")
-                new_query = own_query
-                if action.append_query_string and query:
-                    new_query = f"{own_query}&{query}" if own_query else query
-                target = own + (f"?{new_query}" if new_query else "")
-                entry["url"] = target
-                if action.type == "Redirect":
-                    if not _ABSOLUTE.match(target) and not target.startswith("/"):
-                        # A relative url is taken from the site root, not the request's folder (B71).
-                        target = "/" + target
-                    location = _encode(target, config.use_original_url_encoding)
-                    return self.finish(Outcome("redirect", REDIRECT_STATUS[action.redirect_type], url=location))
-                if _ABSOLUTE.match(target):
-                    proxy_target = _encode(target, config.use_original_url_encoding)
-                    url_path, query = own, new_query
-                else:
-                    proxy_target = None
-                    url_path = own if own.startswith("/") else "/" + own
-                    query = new_query
+            ended = self.set_variables(rule, entry) or self.act(rule, entry)
+            if ended:
+                return self.finish(ended)
             if rule.stop_processing:
                 break
-        outcome = Outcome("site", url=url_path + (f"?{query}" if query else ""))
-        if proxy_target is not None:
-            if not config.proxy["enabled"]:
-                # Without ARR's proxy the absolute URL is not routed anywhere: IIS answers 404. [INFERRED]
-                outcome = Outcome("error", 404, 0, reason="Not Found",
-                                  description="A rule rewrote to an absolute URL but the proxy is not enabled.")
-            else:
-                outcome = Outcome("proxy", url=proxy_target)
-        return self.finish(outcome)
+        return self.finish(self.final())
+
+    def matches(self, rule: Rule, entry: dict) -> bool:
+        """The rule's pattern against the current path (no leading slash), then its conditions."""
+        if not rule.enabled:
+            entry["enabled"] = False
+            return False
+        text = self.url_path[1:] if self.url_path.startswith("/") else self.url_path
+        caps = compile_pattern(rule.url, rule.pattern_syntax, rule.ignore_case).match(text)
+        entry.update(input=text, pattern=rule.url)
+        if (caps is not None) == rule.negate:
+            entry["matched"] = False
+            return False
+        self.rule_captures = [] if rule.negate else caps
+        entry["captures"] = self.rule_captures
+        entry["conditions"] = []
+        entry["matched"] = self.conditions(rule, entry["conditions"])
+        return entry["matched"]
+
+    def set_variables(self, rule: Rule, entry: dict) -> Outcome | None:
+        """The rule's <serverVariables>; a variable not in the allowed list is URL Rewrite's 500.50."""
+        for sv in rule.server_variables:
+            if sv.name not in self.config.allowed_server_variables:
+                entry["error"] = f'The server variable "{sv.name}" is not allowed to be set.'
+                return Outcome("error", 500, 50, reason="URL Rewrite Module Error.",
+                               description=entry["error"] + " Add the server variable name to the allowed server"
+                               " variable list.")
+            exists = sv.name in self.variables or (
+                sv.name.startswith("HTTP_") and self.request.header(sv.name[5:].replace("_", "-")) is not None)
+            if exists and not sv.replace:
+                continue
+            value = sv.value.render(self)
+            self.variables[sv.name] = value
+            if sv.name.startswith("HTTP_"):
+                self.header_changes[header_name(sv.name)] = value if value else None
+        entry["server_variables"] = {sv.name: self.variables.get(sv.name, "") for sv in rule.server_variables}
+        return None
+
+    def act(self, rule: Rule, entry: dict) -> Outcome | None:
+        """An action that ends evaluation returns its outcome; a Rewrite changes the current URL."""
+        action = rule.action
+        entry["action"] = action.type
+        if action.type == "AbortRequest":
+            return Outcome("abort", 0)
+        if action.type == "CustomResponse":
+            reason = action.status_reason.render(self) if action.status_reason else ""
+            description = action.status_description.render(self) if action.status_description else ""
+            return Outcome("custom", action.status_code, action.sub_status_code, reason=reason,
+                           description=description)
+        if action.type not in ("Rewrite", "Redirect"):
+            return None
+        target = action.url.render(self)
+        own, _, own_query = target.partition("?")
+        new_query = own_query
+        if action.append_query_string and self.query:
+            new_query = f"{own_query}&{self.query}" if own_query else self.query
+        target = own + (f"?{new_query}" if new_query else "")
+        entry["url"] = target
+        reencode = self.config.use_original_url_encoding
+        if action.type == "Redirect":
+            if not _ABSOLUTE.match(target) and not target.startswith("/"):
+                # A relative url is taken from the site root, not the request's folder (B71).
+                target = "/" + target
+            return Outcome("redirect", REDIRECT_STATUS[action.redirect_type], url=_encode(target, reencode))
+        if _ABSOLUTE.match(target):
+            self.proxy_target = _encode(target, reencode)
+            self.url_path = own
+        else:
+            self.proxy_target = None
+            self.url_path = own if own.startswith("/") else "/" + own
+        self.query = new_query
+        return None
+
+    def final(self) -> Outcome:
+        """After the last rule: the proxy target if a rule set one, else the site's own URL."""
+        if self.proxy_target is None:
+            return Outcome("site", url=self.url_path + (f"?{self.query}" if self.query else ""))
+        if not self.config.proxy["enabled"]:
+            # Without ARR's proxy the absolute URL is not routed anywhere: IIS answers 404. [INFERRED]
+            return Outcome("error", 404, 0, reason="Not Found",
+                           description="A rule rewrote to an absolute URL but the proxy is not enabled.")
+        return Outcome("proxy", url=self.proxy_target)
 
 
 def evaluate(config: Config, request) -> Outcome:

@@ -136,7 +136,8 @@ ELEMENTS: dict[str, dict[str, tuple]] = {
         "cacheControlCustom": (STR, "", False),
         "setEtag": (BOOL, True, False),
     },
-    "system.webServer/staticContent/mimeMap": {"fileExtension": (STR, REQUIRED, True), "mimeType": (STR, REQUIRED, True)},
+    "system.webServer/staticContent/mimeMap": {
+        "fileExtension": (STR, REQUIRED, True), "mimeType": (STR, REQUIRED, True)},
     "system.webServer/staticContent/remove": {"fileExtension": (STR, REQUIRED, True)},
     "system.webServer/staticContent/clear": {},
     "system.webServer/httpProtocol": {},

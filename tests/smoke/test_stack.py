@@ -13,7 +13,7 @@ import uuid
 
 import requests
 
-from standin.timespan import parse_timespan
+from iisformat.timespan import parse_timespan
 from tests.paths import ROOT
 from tests.support import http_ok, wait_until
 
@@ -113,7 +113,7 @@ def test_logs_reach_docker_logs(stack, base, prefix):
     timeout = 120 if stack.os_type == "windows" else 15
     for service in ("app", "iis"):
         container = stack.container(service)
-        wait_until(lambda: "from=smoke" in container.logs().decode(errors="replace"), timeout,
+        wait_until(lambda c=container: "from=smoke" in c.logs().decode(errors="replace"), timeout,
                    f"{service}'s log to show the request", interval=0.5)
 
 
@@ -295,7 +295,7 @@ def test_static_files_come_from_iis_not_the_app(stack, base, prefix, s):
     served_by_app = any(marker in line for line in app_log_lines(stack))
     if s["IIS_STATIC_FILES"] == "true":
         assert not served_by_app and "X-Request-ID" not in r.headers
-        assert r.headers["Cache-Control"] == f"max-age={parse_timespan(s['STATIC_CACHE_MAX_AGE'])}"
+        assert r.headers["Cache-Control"] == f"max-age={int(parse_timespan(s['STATIC_CACHE_MAX_AGE']))}"
         etag = r.headers["ETag"]
         again = get(f"{base}{prefix}/static/{sample.relative_to(folder).as_posix()}", headers={"If-None-Match": etag})
         assert again.status_code == 304

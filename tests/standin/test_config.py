@@ -2,6 +2,7 @@
 import pytest
 
 from standin.config import ConfigError, load
+from tests.timespans import CASES
 
 
 def write(tmp_path, body, name="web.config"):
@@ -85,3 +86,14 @@ def test_project_configuration_loads(project_env):
     config = load(WEB_CONFIG, SERVER_CONFIG, expand_env=True, environ=project_env)
     assert config.proxy["enabled"] is True
     assert {"HTTP_X_ORIGINAL_HOST", "HTTP_X_FORWARDED_PROTO"} <= config.allowed_server_variables
+
+
+@pytest.mark.parametrize("text,seconds", CASES, ids=[c[0] or "empty" for c in CASES])
+def test_time_span_attributes_follow_iis_format(tmp_path, text, seconds):
+    """The same table as the app's PROXY_TIMEOUT (tests/timespans.py): one rule on both sides."""
+    server = write(tmp_path, f'<proxy enabled="true" timeout="{text}" />', "server.config")
+    if seconds is None:
+        with pytest.raises(ConfigError, match="must be a time span"):
+            load(write(tmp_path, ""), server)
+    else:
+        assert load(write(tmp_path, ""), server).proxy["timeout"] == seconds

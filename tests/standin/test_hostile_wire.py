@@ -4,11 +4,13 @@ detail), and the stand-in must go on serving afterwards."""
 import pytest
 
 from standin.config import load
+from standin.options import Options
 from standin.request import Request
 from standin.server import StandIn
-from tests.standin.test_proxy import SERVER, WEB, run_standin, seen
+from tests.standin.process import SERVER, WEB, run_standin, seen
 from tests.support import stop
 from tests.wire import CASES, LEAKS, exchange
+
 
 @pytest.fixture(scope="module")
 def wire(tmp_path_factory, base_env, backend):
@@ -62,10 +64,10 @@ def test_B69_a_remote_client_gets_no_backend_detail_in_a_502(tmp_path):
     web, server = tmp_path / "web.config", tmp_path / "server.config"
     web.write_text(WEB.format(port=9))
     server.write_text(SERVER.format(proxy="", existing="PassThrough", max_body=1000, filtering="", apphost=""))
-    standin = StandIn(load(web, server), tmp_path)
+    standin = StandIn(Options(load(web, server), tmp_path))
     for remote, detailed in (("127.0.0.1", True), ("203.0.113.9", False)):
         req = Request("GET", "/api/x", [("Host", "h")], remote_addr=remote)
-        body = standin.bad_gateway(OSError("connect refused to 127.0.0.1:9"), req).text
+        body = standin.arr.bad_gateway(OSError("connect refused to 127.0.0.1:9"), req).text
         assert ("127.0.0.1:9" in body) is detailed and ("502.3" in body) is detailed
 
 

@@ -1,0 +1,41 @@
+"""Responses IIS writes itself (its error pages, redirects, the site's files): with its Server
+header unless requestFiltering removes it, and with the site's customHeaders."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from .errors import error_page
+from .http_sys import Response
+from .model import Config
+
+IIS_SERVER_HEADER = "Microsoft-IIS/10.0"
+
+
+class Answers:
+    def __init__(self, config: Config):
+        self.config = config
+
+    def server_headers(self, headers) -> None:
+        if not self.config.request_filtering["removeServerHeader"]:
+            headers["Server"] = IIS_SERVER_HEADER
+        for name, value in self.config.custom_headers.items():
+            headers[name] = value
+
+    def base(self, status: int, reason: str | None = None) -> web.Response:
+        resp = Response(status=status, reason=reason)
+        self.server_headers(resp.headers)
+        return resp
+
+    def error(self, status: int, substatus: int, description: str, reason: str = "") -> web.Response:
+        phrase, body = error_page(status, substatus, description, reason)
+        resp = self.base(status, phrase)
+        resp.content_type = "text/html"
+        resp.text = body
+        return resp
+
+    def redirect(self, status: int, url: str) -> web.Response:
+        resp = self.base(status)
+        resp.headers["Location"] = url
+        resp.text = (f'<head><title>Document Moved</title></head><body><h1>Object Moved</h1>This document may be'
+                     f' found <a HREF="{url}">here</a></body>')
+        return resp

@@ -1,0 +1,189 @@
+"""ARR's forwarding (its header rules are standin/arr_headers.py): the request body (read whole up to a
+size, streamed past it, limited by maxAllowedContentLength and HTTP.sys's EntityBody timer), the
+backend's response relayed up to responseBufferLimit at a time, and 502.3 when the backend fails.
+
+ARR behaviour (headers added, 502.3, buffering): https://learn.microsoft.com/troubleshoot/developer/webapps/iis/application-request-routing/troubleshooting-502-errors-in-arr
+and the reverse-proxy walkthrough https://learn.microsoft.com/iis/extensions/url-rewrite-module/reverse-proxy-with-url-rewrite-v2-and-application-request-routing
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+
+import aiohttp
+import yarl
+from aiohttp import web
+
+from . import filtering
+from .answers import Answers
+from .arr_headers import ArrHeaders
+from .http_sys import Response, StreamResponse
+from .model import Config
+from .options import Timeouts
+from .request import Request
+
+log = logging.getLogger("standin")
+
+CHUNK = 64 * 1024
+# A request body up to this size is read whole before the backend request starts (B64); a slow
+# client then holds only the stand-in's connection, never an app-server thread. Past it, the body
+# streams, so memory stays bounded by this per connection.
+REQUEST_BUFFER = 1024 * 1024
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class _LimitedBody:
+    """The client's body, enforcing maxAllowedContentLength on chunked uploads too. Up to
+    REQUEST_BUFFER is read before the backend is contacted (prefetch): a small body that arrives
+    slowly then costs the backend nothing until it is whole; a larger one streams on from there.
+    aiohttp wraps errors raised while sending, so the verdict is kept here to be read afterwards."""
+
+    def __init__(self, content, limit: int, wait: float):
+        self.content, self.limit, self.wait, self.too_large = content, limit, wait, False
+        self.head, self.seen, self.stalled = bytearray(), 0, False
+
+    async def next_chunk(self) -> bytes:
+        # HTTP.sys's EntityBody timer: each piece of the body must come within `wait` (B70).
+        try:
+            return await asyncio.wait_for(self.content.readany(), self.wait)
+        except asyncio.TimeoutError:
+            self.stalled = True
+            raise
+
+    def count(self, chunk: bytes) -> bytes:
+        self.seen += len(chunk)
+        if self.seen > self.limit:
+            self.too_large = True
+            raise BodyTooLarge()
+        return chunk
+
+    async def prefetch(self, size: int) -> bool:
+        """Reads until the body ends or passes size bytes; True when it ended (the whole body is head)."""
+        while len(self.head) <= size:
+            chunk = await self.next_chunk()
+            if not chunk:
+                return True
+            self.head += self.count(chunk)
+        return False
+
+    async def chunks(self):
+        if self.head:
+            yield bytes(self.head)
+            self.head = bytearray()
+        while chunk := await self.next_chunk():
+            yield self.count(chunk)
+
+
+class Arr:
+    """Forwards a request the rules proxied. start() opens the backend connection pool."""
+
+    def __init__(self, config: Config, answers: Answers, timeouts: Timeouts, ssl_description: str = ""):
+        self.config, self.answers, self.timeouts = config, answers, timeouts
+        self.session: aiohttp.ClientSession | None = None
+        self.headers = ArrHeaders(config, ssl_description)
+
+    async def start(self):
+        timeout = self.config.proxy["timeout"]
+        self.session = aiohttp.ClientSession(
+            # DNS is looked up per connection so that a recreated backend container is found again.
+            connector=aiohttp.TCPConnector(limit=0, use_dns_cache=False),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
+            auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept", "Content-Type"),
+        )
+
+    async def close(self):
+        if self.session:
+            await self.session.close()
+
+    async def forward(self, http, req: Request, outcome):
+        """Returns the response and its IIS substatus (3 for a failed backend)."""
+        target = yarl.URL(outcome.url, encoded=True)
+        headers = self.headers.request(req, target, outcome.header_changes)
+        has_body = http.body_exists
+        if has_body and http.headers.get("Expect", "").lower() == "100-continue" and http.version >= (1, 1):
+            # HTTP.sys answers this itself; a refused request got its final status before here.
+            await http.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = _LimitedBody(http.content, self.config.request_limits["maxAllowedContentLength"],
+                            self.timeouts.entity_body)
+        data, chunked = None, None
+        try:
+            if has_body:
+                if await body.prefetch(REQUEST_BUFFER):
+                    data = bytes(body.head)  # whole: sent with its Content-Length
+                else:
+                    data, chunked = body.chunks(), None if http.content_length is not None else True
+            backend = await self.session.request(req.method, target, headers=headers, data=data,
+                                                 allow_redirects=False, chunked=chunked)
+        except (BodyTooLarge, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            if body.stalled:
+                http.transport.abort()  # HTTP.sys drops the connection; there is no response
+                return Response(status=400), 0
+            if body.too_large:
+                rej = filtering.body_too_large()
+                return self.answers.error(rej.status, rej.substatus, rej.reason), rej.substatus
+            log.warning("502.3 forwarding to %s failed: %r", target, exc)
+            return self.bad_gateway(exc, req), 3
+        async with backend:
+            return await self.relay(http, req, backend, target), 0
+
+    def bad_gateway(self, exc, req: Request) -> web.Response:
+        if not ipaddress.ip_address(req.remote_addr or "0.0.0.0").is_loopback:
+            # httpErrors errorMode="DetailedLocalOnly" (IIS's default): remote clients get the
+            # custom page, without the backend's address or the error text (B69).
+            return self.answers.error(502, 0, "Web server received an invalid response while acting as a gateway"
+                                              " or proxy server.")
+        if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+            detail = "The operation timed out (0x80072ee2)"
+        else:
+            detail = f"A connection with the server could not be established (0x80072efd): {exc}"
+        return self.answers.error(502, 3, f"Bad Gateway: Forwarder Connection Error (ARR). {detail}")
+
+    async def relay(self, http, req, backend: aiohttp.ClientResponse, target: yarl.URL):
+        if self.config.existing_response == "Replace" and backend.status >= 400:
+            return self.answers.error(backend.status, 0, "The backend returned an error.")
+        headers = self.headers.response(req, backend, target)
+        if (backend.content.is_eof() and req.method != "HEAD" and backend.status not in (204, 304)
+                and backend.content_length is not None):
+            # The whole body came with the headers: send both in one write. Nothing is waited for,
+            # so this changes no streaming behaviour; it saves syscalls on small responses.
+            body = await backend.read()
+            return Response(status=backend.status, reason=backend.reason, body=body, headers=headers)
+        resp = StreamResponse(status=backend.status, reason=backend.reason, headers=headers)
+        buffer_limit = self.config.proxy["responseBufferLimit"] * 1024
+        pending, prepared = bytearray(), False
+        try:
+            async for chunk in backend.content.iter_chunked(CHUNK):
+                if not prepared and len(pending) + len(chunk) <= buffer_limit:
+                    pending += chunk  # ARR holds the response up to responseBufferLimit before sending
+                    continue
+                if not prepared:
+                    await resp.prepare(http)
+                    prepared = True
+                    if pending:
+                        await self.send(resp, bytes(pending))
+                        pending.clear()
+                await self.send(resp, chunk)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            if not prepared:
+                return self.bad_gateway(asyncio.TimeoutError(), req)
+            http.transport.abort()  # headers already sent: the client sees the stream cut, as with ARR
+            return resp
+        try:
+            if not prepared:
+                await resp.prepare(http)
+                if pending:
+                    await self.send(resp, bytes(pending))
+            await resp.write_eof()
+        except asyncio.TimeoutError:
+            http.transport.abort()
+        return resp
+
+    async def send(self, resp, data: bytes):
+        # HTTP.sys's MinSendRate: a client that reads a response slower than this is cut off (B70).
+        await asyncio.wait_for(resp.write(data), max(1.0, len(data) / self.timeouts.min_send_rate))

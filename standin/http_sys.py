@@ -1,0 +1,108 @@
+"""HTTP.sys, the front end: its limits and connection timers, its own page for what it refuses,
+and responses without the defaults aiohttp would add (IIS and ARR send no Server or Content-Type
+of their own)."""
+from __future__ import annotations
+
+import re
+
+from aiohttp import hdrs, web, web_protocol
+
+from .errors import error_page
+from .options import Timeouts
+
+# HTTP.sys limits: MaxFieldLength and MaxRequestBytes are 16 KB each.
+MAX_FIELD = 16384
+# A deep accept queue (aiohttp's default is 128): a burst of connections must not drop the SYN of
+# the next client, which would cost it a one-second retransmission.
+LISTEN_BACKLOG = 1024
+
+# HTTP.sys's own page for a malformed request (the body of its 400s; B68).
+HTTP_SYS_400 = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n'
+                "<HTML><HEAD><TITLE>Bad Request</TITLE>\r\n"
+                '<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n'
+                "<BODY><h2>Bad Request</h2>\r\n<hr><p>HTTP Error 400. The request is badly formed.</p>\r\n"
+                "</BODY></HTML>\r\n")
+
+
+class _IisHeaders:
+    """aiohttp fills in "Server: Python/… aiohttp/…" and a default Content-Type; IIS and ARR send
+    neither of their own, so any such default is taken out again (tested in B52)."""
+
+    async def _prepare_headers(self) -> None:
+        had_server, had_type = hdrs.SERVER in self._headers, hdrs.CONTENT_TYPE in self._headers
+        await super()._prepare_headers()
+        if not had_server:
+            self._headers.pop(hdrs.SERVER, None)
+        if not had_type:
+            self._headers.pop(hdrs.CONTENT_TYPE, None)
+
+
+class Response(_IisHeaders, web.Response):
+    pass
+
+
+class StreamResponse(_IisHeaders, web.StreamResponse):
+    pass
+
+
+class FileResponse(_IisHeaders, web.FileResponse):
+    pass
+
+
+class _Connection(web_protocol.RequestHandler):
+    """One client connection. What aiohttp answers itself (a request its parser refuses, or a
+    handler that crashed) comes as HTTP.sys or IIS word it: a short page, no Server header, no parser
+    or Python detail, and the connection closed (B68). HeaderWait cuts off a client that never
+    finishes its headers (B70)."""
+
+    _header_wait = None
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        self._header_wait = self._loop.call_later(self._manager.timeouts.header_wait, self._headers_too_slow)
+
+    def data_received(self, data):
+        super().data_received(data)
+        if self._header_wait is not None and self._messages:
+            self._header_wait.cancel()
+            self._header_wait = None
+
+    def connection_lost(self, exc):
+        if self._header_wait is not None:
+            self._header_wait.cancel()
+        super().connection_lost(exc)
+
+    def _headers_too_slow(self):
+        self._header_wait = None
+        if self.transport is not None:
+            self.transport.abort()
+
+    def handle_error(self, request, status=500, exc=None, message=None):
+        super().handle_error(request, status, exc, message)  # logs it; raises if a response was begun
+        if status == 400:
+            resp = Response(status=400, content_type="text/html", charset="us-ascii", text=HTTP_SYS_400)
+        else:
+            phrase, body = error_page(status, 0, "The page cannot be displayed because an internal server error"
+                                                 " has occurred.")
+            resp = Response(status=status, reason=phrase, content_type="text/html", text=body)
+        resp.force_close()
+        return resp
+
+
+class HttpSys(web.Server):
+    """aiohttp's low-level server with HTTP.sys's limits and timers, calling handler per request."""
+
+    def __init__(self, handler, timeouts: Timeouts):
+        super().__init__(handler, max_line_size=MAX_FIELD, max_field_size=MAX_FIELD, access_log=None,
+                         keepalive_timeout=timeouts.idle_connection)
+        self.timeouts = timeouts
+
+    def __call__(self):
+        return _Connection(self, loop=self._loop, **self._kwargs)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    m = re.fullmatch(r"\[?([^\]]*)\]?:(\d+)", value)
+    if not m:
+        raise ValueError(f"listen address '{value}' is not HOST:PORT")
+    return m.group(1) or "0.0.0.0", int(m.group(2))
