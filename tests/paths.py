@@ -23,15 +23,11 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def settings_file() -> Path:
-    """.env if present (compose reads it), else .env.example."""
-    env = ROOT / ".env"
-    return env if env.exists() else ENV_EXAMPLE
-
-
 def stack_settings(environ=None) -> dict[str, str]:
-    """The settings as compose resolves them: the settings file, the environment winning for a name."""
+    """The settings the tests run the stacks with: .env.example's, the environment winning for a name.
+    A local .env is not read: a customised machine runs the same tests (set a value in the
+    environment to test it)."""
     environ = os.environ if environ is None else environ
-    values = read_env_file(settings_file())
+    values = read_env_file(ENV_EXAMPLE)
     values.update({k: environ[k] for k in values if k in environ})
     return values

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
-from html.parser import HTMLParser
 import time
 import urllib.error
 import urllib.request
+from html.parser import HTMLParser
 
 
 def free_port() -> int:
@@ -41,7 +41,7 @@ def start(cmd, env, url: str, log_path, timeout: float = 30):
         wait_until(lambda: proc.poll() is not None or http_ok(url), timeout, f"{url} to answer")
         if proc.poll() is not None:
             raise RuntimeError(f"{cmd} exited with {proc.returncode}")
-    except Exception:
+    except (TimeoutError, RuntimeError):
         stop(proc)
         log.close()
         raise RuntimeError(f"could not start {cmd}:\n{open(log_path, errors='replace').read()}") from None

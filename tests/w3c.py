@@ -20,5 +20,5 @@ def records(text: str) -> list[dict[str, str]]:
             continue
         tokens = line.split()
         if fields and len(tokens) >= len(fields) and "#" not in line[:1]:
-            out.append(dict(zip(fields, tokens[-len(fields):])))
+            out.append(dict(zip(fields, tokens[-len(fields):], strict=True)))
     return out

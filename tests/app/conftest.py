@@ -3,8 +3,7 @@ from werkzeug.test import Client
 
 from app.config import from_env
 from app.wsgi import build
-
-IIS = "172.30.50.10"
+from tests.app.support import IIS
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 import pytest
 
 from app.config import ConfigError, from_env
-from tests.app.conftest import IIS
+from tests.app.support import IIS
 
 
 def get(client, path, remote=IIS, **kw):

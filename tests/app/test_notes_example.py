@@ -6,7 +6,7 @@ from werkzeug.test import Client
 from app.config import from_env
 from app.loader import AppLoadError
 from app.wsgi import build
-from tests.app.conftest import IIS
+from tests.app.support import IIS
 from tests.support import links
 
 NOTES = "examples.notes:create_app()"

@@ -100,7 +100,6 @@ def test_a_stop_finishes_the_request_in_flight_and_takes_no_new_one(server, proj
     call app.stopping.on_stop_event (docs/windows.md W18)."""
     import http.client
     import signal
-    import socket
     import threading
 
     from tests.support import wait_until

@@ -1,48 +1,10 @@
-import os
-import subprocess
 
 import pytest
-import trustme
 
 from tests.paths import stack_settings
-from tests.smoke.stack import Stack, say
-from tests.support import write_pfx
+from tests.smoke.stack import Stack
 
 HEALTH_TIMEOUT = {"linux": 120, "windows": 600}
-
-
-@pytest.fixture(scope="session")
-def tls(tmp_path_factory):
-    """A CA the tests trust, and a certificate folder for localhost (TLS_CERT_DIR) for the stack."""
-    folder = tmp_path_factory.mktemp("tls")
-    certs = folder / "certs"
-    certs.mkdir()
-    ca = trustme.CA()
-    password = "smoke-test-only"
-    write_pfx(ca, certs / "tls.pfx", password, "localhost")
-    (certs / "tls-password.txt").write_text(password)
-    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    if os.name == "nt":
-        # IIS reads the mounted files as ContainerAdministrator, which the host's ACL must let in:
-        # Microsoft suggests Authenticated Users (S-1-5-11) ("Persistent storage in containers").
-        subprocess.run(["icacls", str(certs), "/grant", "*S-1-5-11:(OI)(CI)R"], check=True, capture_output=True)
-    elif os.geteuid() == 0:  # the stand-in runs as uid 10001, and pytest's folders are private
-        os.chown(certs, 10001, -1)
-    else:
-        certs.chmod(0o755)
-    return {"TLS_CERT_DIR": str(certs), "ca": str(folder / "ca.pem")}
-
-
-@pytest.fixture(scope="session")
-def live(pytestconfig):
-    """Prints at once, past pytest's output capture: image builds are long and must show progress."""
-    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
-
-    def out(message: str):
-        with capture.global_and_fixture_disabled():
-            say(message)
-
-    return out
 
 
 @pytest.fixture(scope="session")

@@ -1,33 +1,12 @@
 """The compose files: valid against the Compose Specification, accepted by the compose CLI, and
 the two stacks alike in everything but the platform."""
-import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.paths import ENV_EXAMPLE, ROOT, read_env_file
 from tests.smoke.stack import COMPOSE_FILES
-
-CHECK_JSONSCHEMA = str(Path(sys.executable).parent / "check-jsonschema")
-# Each stack's base file, and the HTTPS override the smoke suite adds to it.
-STACKS = {os_type: files[:1] for os_type, files in COMPOSE_FILES.items()}
-HTTPS = {os_type: files[1] for os_type, files in COMPOSE_FILES.items()}
-ALL_FILES = sorted(p.name for p in ROOT.glob("docker-compose*.yml"))
-
-
-def schema_check(*paths):
-    return subprocess.run([CHECK_JSONSCHEMA, "--builtin-schema", "vendor.compose-spec", *map(str, paths)],
-                          capture_output=True, text=True, timeout=120)
-
-
-def compose_config(files, *extra, env_file=ENV_EXAMPLE, cwd=ROOT):
-    cmd = ["docker", "compose", "--env-file", str(env_file)]
-    for f in files:
-        cmd += ["-f", str(f)]
-    return subprocess.run(cmd + ["config", *extra], cwd=cwd, capture_output=True, text=True, timeout=120)
+from tests.static.compose import ALL_FILES, HTTPS, STACKS, compose_config, config, schema_check
 
 
 @pytest.mark.parametrize("name", ALL_FILES)
@@ -57,12 +36,6 @@ def test_missing_setting_fails_fast_with_a_message(tmp_path):
     env.write_text("\n".join(l for l in ENV_EXAMPLE.read_text().splitlines() if not l.startswith("APP_PORT=")))
     result = compose_config(["docker-compose.linux.yml"], "--quiet", env_file=env)
     assert result.returncode != 0 and "APP_PORT" in result.stderr
-
-
-def config(files) -> dict:
-    result = compose_config(files, "--format", "json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def test_both_stacks_have_the_same_services_ports_and_settings():

@@ -4,7 +4,6 @@ refuses anything else with file and line); the installer manifest is the one pla
 URLs and hashes; the PowerShell scripts parse."""
 import json
 import re
-import subprocess
 
 import pytest
 

@@ -9,8 +9,7 @@ import subprocess
 import pytest
 
 from tests.paths import ENV_EXAMPLE, ROOT, read_env_file
-from tests.static.test_compose import STACKS, schema_check
-from tests.static.test_windows_compose import resolved
+from tests.static.compose import STACKS, resolved, schema_check
 
 STACK_FILES = {"windows": "docker-stack.yml", "linux": "docker-stack.linux.yml"}
 HTTPS_FILES = {"windows": "docker-stack.https.yml", "linux": "docker-stack.linux.https.yml"}

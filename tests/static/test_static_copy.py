@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.paths import ENV_EXAMPLE, ROOT, WEB_CONFIG
-from tests.static.test_compose import STACKS, compose_config
+from tests.static.compose import STACKS, compose_config
 from tests.static.dockerfile import instructions
 
 IIS = ROOT / "Dockerfile.iis"

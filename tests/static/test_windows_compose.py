@@ -7,13 +7,12 @@ keys) and the HTTPS override as it stood at 3aa580b (compose file secrets).
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 
 import pytest
 
 from tests.paths import ENV_EXAMPLE, read_env_file
-from tests.static.test_compose import HTTPS, STACKS, compose_config
+from tests.static.compose import HTTPS, STACKS, resolved
 
 SETTINGS = read_env_file(ENV_EXAMPLE)
 
@@ -67,12 +66,6 @@ def windows_problems(config: dict) -> list[str]:
             if "gateway" not in pool:
                 problems.append(f"network {name}: no gateway for {pool['subnet']} (Windows' IPAM assigns none)")
     return problems
-
-
-def resolved(*files, cwd=None) -> dict:
-    result = compose_config(list(files), "--format", "json", **({"cwd": cwd} if cwd else {}))
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def test_the_windows_stack_uses_only_what_windows_containers_support():

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.paths import ROOT
+from tests.static.compose import STACKS, config
 from tests.static.dockerfile import instructions
 
 IIS = ROOT / "Dockerfile.iis"
@@ -125,6 +126,4 @@ def test_a_broken_app_dockerfile_is_caught(old, new, problem):
 
 
 def test_windows_compose_passes_a_windows_user_to_the_app_image():
-    from tests.static.test_compose import STACKS, config
-
     assert config(STACKS["windows"])["services"]["app"]["build"]["args"]["RUN_AS"] == "ContainerUser"

@@ -23,7 +23,7 @@ def named_tests(cell: str) -> list[tuple[str, str]]:
 def test_every_row_has_a_source_and_a_check():
     table = rows()
     assert [r[0] for r in table] == [f"W{i:02d}" for i in range(1, len(table) + 1)]
-    for number, constraint, does, source, checked in table:
+    for number, _constraint, _does, source, checked in table:
         assert source, number
         assert named_tests(checked) or checked == "not checked: a known limit", number
 

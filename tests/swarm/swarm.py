@@ -43,12 +43,9 @@ class Swarm:
         self.say = say
         self.client = docker.from_env(timeout=600)
         self.os_type = self.client.info()["OSType"]
-        # On Linux the settings come from .env.example, as README's commands load them (the
-        # environment wins for a name, as for the compose stacks).
+        self.settings = {**stack_settings(), **overrides}
+        # What this run changes on top of .env.example, which README's lines load.
         defaults = read_env_file(ENV_EXAMPLE)
-        base = {**defaults, **{k: os.environ[k] for k in defaults if k in os.environ}}
-        self.settings = {**(base if self.os_type == "linux" else stack_settings()), **overrides}
-        # What this run changes on top of README's lines.
         self.changed = {k: v for k, v in self.settings.items() if defaults.get(k) != v}
         self.env = {**os.environ, **self.settings}
         self.file = STACK_FILES[self.os_type]
