@@ -12,6 +12,8 @@ ARG PIP_NO_INDEX=0
 ARG PIP_FIND_LINKS=/wheelhouse
 # A numeric user needs no passwd entry on Linux; Windows images pass ContainerUser.
 ARG RUN_AS=10001
+# The hosted app's package folder (APP_SOURCE_DIR in .env.example); the seed app is in app/.
+ARG APP_SOURCE_DIR=app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -22,11 +24,10 @@ COPY requirements/app.txt requirements/app.txt
 COPY wheelhouse /wheelhouse
 RUN ["python", "-m", "pip", "install", "--no-cache-dir", "--no-compile", "-r", "requirements/app.txt"]
 
-# The hosting layer with the seed app, and the sample apps APP_MODULE can name. Your own package
-# goes here too (README: Use it with your app).
+# The hosting layer (with the seed app), and the hosted app's own package: only what it runs.
 COPY app app
 COPY iisformat iisformat
-COPY examples examples
+COPY ${APP_SOURCE_DIR} ${APP_SOURCE_DIR}
 # Windows: let docker stop's grace period, not Windows' 5 s default, bound the app's drain (as the
 # build's administrator; nothing to do on Linux).
 RUN ["python", "-m", "app.stop_timeouts"]

@@ -199,8 +199,9 @@ class HostingRoutes:
     """The hosting layer's own routes under the prefix, ahead of the app: /health always, and the
     diagnostics when APP_DIAGNOSTICS=true. Every other path goes to the app unchanged."""
 
-    # url_for's machinery (werkzeug's MapAdapter.build): what the hosted app's links come out as.
-    LINKS = Map([Rule("/help", endpoint="help")])
+    # url_for's machinery (werkzeug's MapAdapter.build), on the layer's own /health route: what any
+    # hosted app's absolute links come out as, whatever routes the app has.
+    LINKS = Map([Rule("/health", endpoint="health")])
 
     def __init__(self, app, settings: Settings):
         self.app, self.settings = app, settings
@@ -225,8 +226,8 @@ class HostingRoutes:
     def health(self, request):
         return _json({"status": "ok"})
 
-    def help_url(self, request) -> str:
-        return self.LINKS.bind_to_environ(request.environ).build("help", force_external=True)
+    def link(self, request) -> str:
+        return self.LINKS.bind_to_environ(request.environ).build("health", force_external=True)
 
     def diagnostics(self, request):
         # What the app saw of the request after the proxy trust step: for the smoke tests. Off by default.
@@ -246,7 +247,7 @@ class HostingRoutes:
             script_root=request.script_root,
             path=request.path,
             url=request.url,
-            help_url=self.help_url(request),
+            link=self.link(request),
             body_bytes=len(body),
             body_sha256=hashlib.sha256(body).hexdigest(),
             headers=dict(request.headers.items()),
@@ -257,7 +258,7 @@ class HostingRoutes:
         ))
 
     def redirect(self, request):
-        return Response(status=302, headers={"Location": self.help_url(request)})
+        return Response(status=302, headers={"Location": self.link(request)})
 
 
 def _json(value) -> Response:

@@ -25,12 +25,12 @@ def test_links_and_redirects_carry_the_original_scheme_host_and_prefix(client, s
     headers = {"Host": "app:50100", "X-Original-Host": "www.example.com:8443", "X-Forwarded-Proto": "https",
                "X-Forwarded-For": "203.0.113.9"}
     seen = get(client, f"{settings.mount}/_diagnostics", headers=headers).json
-    assert seen["help_url"] == f"https://www.example.com:8443{settings.mount}/help"
+    assert seen["link"] == f"https://www.example.com:8443{settings.mount}/health"
     assert (seen["remote_addr"], seen["scheme"], seen["script_root"]) == ("203.0.113.9", "https", settings.mount)
     assert (seen["as_received"]["REMOTE_ADDR"], seen["as_received"]["HTTP_HOST"]) == (IIS, "app:50100")
     redirect = get(client, f"{settings.mount}/_diagnostics/redirect", headers=headers)
     assert redirect.status_code == 302
-    assert redirect.headers["Location"] == f"https://www.example.com:8443{settings.mount}/help"
+    assert redirect.headers["Location"] == f"https://www.example.com:8443{settings.mount}/health"
 
 
 def test_hsts_only_on_https(client, settings):

@@ -32,7 +32,7 @@ def test_trust_and_links_come_from_the_one_proxy_hop(hosted):
     settings, client = hosted
     headers = {"X-Original-Host": "intranet.example", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     seen = get(client, f"{settings.mount}/_diagnostics", headers=headers).json
-    assert (seen["remote_addr"], seen["help_url"]) == ("203.0.113.9", f"https://intranet.example{settings.mount}/help")
+    assert (seen["remote_addr"], seen["link"]) == ("203.0.113.9", f"https://intranet.example{settings.mount}/health")
     spoofed = client.get(f"{settings.mount}/_diagnostics", headers=headers, environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert spoofed.json["scheme"] == "http" and spoofed.json["remote_addr"] == "10.9.9.9"
 

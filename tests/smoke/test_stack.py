@@ -8,6 +8,7 @@ Every assertion is the same for both stacks; where Windows differs it is said wh
 import hashlib
 import http.client
 import ipaddress
+import json
 import time
 import uuid
 
@@ -48,7 +49,7 @@ def test_what_the_app_sees_through_the_proxy(stack, base, prefix, s):
     assert seen["host"] == f"localhost:{s['IIS_HTTP_PORT']}"  # from X-Original-Host
     assert seen["scheme"] == "http"
     assert seen["script_root"] == prefix
-    assert seen["help_url"] == f"http://localhost:{s['IIS_HTTP_PORT']}{prefix}/help"
+    assert seen["link"] == f"http://localhost:{s['IIS_HTTP_PORT']}{prefix}/health"
     client = ipaddress.ip_address(seen["remote_addr"])
     assert str(client) not in ("203.0.113.50", s["IIS_ADDRESS"])
     headers = seen["headers"]
@@ -64,7 +65,7 @@ def test_what_the_app_sees_through_the_proxy(stack, base, prefix, s):
 def test_absolute_redirect_keeps_the_original_host_and_prefix(base, prefix, s):
     r = get(f"{base}{prefix}/_diagnostics/redirect")
     assert r.status_code == 302
-    assert r.headers["Location"] == f"http://localhost:{s['IIS_HTTP_PORT']}{prefix}/help"
+    assert r.headers["Location"] == f"http://localhost:{s['IIS_HTTP_PORT']}{prefix}/health"
 
 
 def test_https_reaches_the_app_as_https(tls, prefix, s):
@@ -72,7 +73,7 @@ def test_https_reaches_the_app_as_https(tls, prefix, s):
     r = get(url, verify=tls["ca"])
     seen = r.json()
     assert seen["scheme"] == "https"
-    assert seen["help_url"] == f"https://localhost:{s['IIS_HTTPS_PORT']}{prefix}/help"
+    assert seen["link"] == f"https://localhost:{s['IIS_HTTPS_PORT']}{prefix}/health"
     assert r.headers["Strict-Transport-Security"] == f"max-age={s['APP_HSTS_SECONDS']}"
 
 
@@ -131,7 +132,6 @@ def test_one_request_id_in_the_iis_log_and_the_app_log(stack, base, prefix):
     """ARR's GUID for the request: in the response (X-Request-ID), the app's JSON line, and the
     X-ARR-LOG-ID column of IIS's W3C log (a custom field, iis/server.config), read by its #Fields
     directive: on Windows this is what says whether IIS logs the header ARR adds (README)."""
-    import json
     import uuid
 
     from tests import w3c
@@ -181,6 +181,14 @@ def test_an_app_module_that_cannot_load_stops_the_container_unhealthy(stack):
         assert state.get("Health", {}).get("Status") != "healthy"
     finally:
         container.remove(force=True)
+
+
+def test_the_app_image_holds_the_hosting_layer_and_the_hosted_package_only(stack, s):
+    """APP_SOURCE_DIR is copied beside app/; nothing else of the project (the examples) ships."""
+    listing = stack.container("app").exec_run(["python", "-c", "import json, os; print(json.dumps(os.listdir('.')))"])
+    top = set(json.loads(listing.output))
+    assert {"app", "iisformat", s["APP_SOURCE_DIR"].split("/")[0]} <= top
+    assert ("examples" in top) == s["APP_SOURCE_DIR"].startswith("examples"), top
 
 
 def test_containers_do_not_run_as_root(stack):
