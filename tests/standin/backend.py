@@ -61,6 +61,17 @@ async def location(request):
     return web.Response(status=302, headers={"Location": request.query["to"]})
 
 
+async def hop(request):
+    """Every hop-by-hop response header there is, and one the Connection header lists: a proxy
+    passes none of them on (RFC 9110 7.6.1)."""
+    request.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=5\r\n"
+                            b"Proxy-Authenticate: Basic realm=x\r\nTrailer: X-T\r\nUpgrade: h2c\r\n"
+                            b"Proxy-Connection: keep-alive\r\nConnection: close, X-Listed\r\nX-Listed: 1\r\n"
+                            b"X-Kept: 1\r\n\r\nok")
+    request.transport.close()
+    return web.Response()  # to a connection already closed: never reaches the proxy
+
+
 async def fault(request):
     """A backend that misbehaves on the wire: resets before answering, answers garbage, or dies
     half way through a body it announced."""
@@ -92,6 +103,7 @@ def main():
     app.router.add_get("/fail", fail)
     app.router.add_get("/location", location)
     app.router.add_get("/fault", fault)
+    app.router.add_get("/hop", hop)
     app.router.add_route("*", "/{tail:.*}", echo)
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
 

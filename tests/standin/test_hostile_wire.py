@@ -108,9 +108,28 @@ def timers(tmp_path_factory, base_env, backend):
     stop(s.proc)
 
 
-def test_B70_unfinished_headers_are_cut_off_after_header_wait(timers):
+@pytest.fixture(scope="module")
+def header_wait_only(tmp_path_factory, base_env, backend):
+    """HeaderWait at one second, every other timer long: only HeaderWait can close in time."""
+    s = run_standin(tmp_path_factory.mktemp("header-wait"), base_env, backend, filtering='removeServerHeader="true"',
+                    extra=["--header-wait", "1", "--idle-connection", "60", "--entity-body", "60"])
+    yield s
+    stop(s.proc)
+
+
+@pytest.fixture(scope="module")
+def idle_only(tmp_path_factory, base_env, backend):
+    """IdleConnection at one second, HeaderWait long: only the idle timer can close in time."""
+    s = run_standin(tmp_path_factory.mktemp("idle"), base_env, backend, filtering='removeServerHeader="true"',
+                    extra=["--header-wait", "60", "--idle-connection", "1", "--entity-body", "60"])
+    yield s
+    stop(s.proc)
+
+
+def test_B70_unfinished_headers_are_cut_off_after_header_wait(header_wait_only):
     import socket
 
+    timers = header_wait_only
     clients = [socket.create_connection(("127.0.0.1", timers.port), timeout=5) for _ in range(100)]
     for client in clients:
         client.sendall(b"GET /api/x HTTP/1.1\r\nHost: h\r\nX-Slow: ")  # and nothing more
@@ -123,10 +142,10 @@ def test_B70_unfinished_headers_are_cut_off_after_header_wait(timers):
     assert resp.status == 200
 
 
-def test_B70_an_idle_kept_alive_connection_is_closed(timers):
+def test_B70_an_idle_kept_alive_connection_is_closed(idle_only):
     import socket
 
-    with socket.create_connection(("127.0.0.1", timers.port), timeout=5) as client:
+    with socket.create_connection(("127.0.0.1", idle_only.port), timeout=5) as client:
         client.sendall(b"GET /iisstart.htm HTTP/1.1\r\nHost: h\r\n\r\n")
         assert client.recv(65536).startswith(b"HTTP/1.1 200")
         assert closed_after(client, 5) < 3

@@ -40,6 +40,28 @@ def test_B50_forwarded_request_carries_what_arr_sends(iis, backend):
     assert "user-agent" not in h  # the stand-in adds no client headers of its own
 
 
+HOP_BY_HOP_REQUEST = {"Proxy-Authorization": "Basic eDp5", "TE": "trailers", "Upgrade": "h2c", "Keep-Alive": "300",
+                      "Trailer": "X-T", "Proxy-Connection": "keep-alive"}
+
+
+def test_B50_hop_by_hop_request_headers_stop_at_the_proxy(iis):
+    resp, body = iis.get("/api/echo", headers={**HOP_BY_HOP_REQUEST, "X-Keep": "kept"})
+    h = seen(body)["headers"]
+    assert h["x-keep"] == "kept"
+    assert not {name.lower() for name in HOP_BY_HOP_REQUEST} & set(h), h
+
+
+def test_B52_hop_by_hop_response_headers_stop_at_the_proxy(tmp_path, base_env, backend):
+    s = run_standin(tmp_path, base_env, backend)
+    try:
+        resp, body = s.get("/api/hop")
+        names = {k.lower() for k, _ in resp.getheaders()}
+        assert (resp.status, body, "x-kept" in names) == (200, b"ok", True)
+        assert not names & {"keep-alive", "proxy-authenticate", "trailer", "upgrade", "proxy-connection", "x-listed"}
+    finally:
+        stop(s.proc)
+
+
 def test_B51_preserve_host_header_and_xff_without_port(tmp_path, base_env, backend):
     s = run_standin(tmp_path, base_env, backend, proxy='preserveHostHeader="true" includePortInXForwardedFor="false"')
     try:

@@ -222,6 +222,11 @@ def test_B71_a_relative_redirect_url_is_taken_from_the_site_root(run):
                  conditions='<conditions><add input="{QUERY_STRING}" pattern="^id=([0-9]+)&amp;title=([_0-9a-z-]+)$" /></conditions>')
     out = run(rules, "/article.aspx?id=323&title=some-other-title")
     assert (out.kind, out.url) == ("redirect", "/article/323/some-other-title")
+    # From a folder too: the site root, never the folder the request was in.
+    in_folder = rule('url="article\\.aspx$"', '<action type="Redirect" url="article/{C:1}/{C:2}" appendQueryString="false" />',
+                     conditions='<conditions><add input="{QUERY_STRING}" pattern="^id=([0-9]+)&amp;title=([_0-9a-z-]+)$" /></conditions>')
+    out = run(in_folder, "/blog/2024/article.aspx?id=323&title=some-other-title")
+    assert (out.kind, out.url) == ("redirect", "/article/323/some-other-title")
 
 
 def test_B23_redirect_default_is_301_and_appends_query(run):
