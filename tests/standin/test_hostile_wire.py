@@ -98,12 +98,18 @@ def closed_after(sock, limit: float) -> float:
     return time.monotonic() - started
 
 
+def timed_standin(tmp_path_factory, base_env, backend, name: str, **seconds):
+    """The stand-in with some of HTTP.sys's timers set (command-line names, underscores for dashes)."""
+    extra = [arg for option, value in seconds.items() for arg in (f"--{option.replace('_', '-')}", str(value))]
+    return run_standin(tmp_path_factory.mktemp(name), base_env, backend, filtering='removeServerHeader="true"',
+                       extra=extra)
+
+
 @pytest.fixture(scope="module")
 def timers(tmp_path_factory, base_env, backend):
     """HTTP.sys's timers at one second each instead of 120."""
-    s = run_standin(tmp_path_factory.mktemp("timers"), base_env, backend, filtering='removeServerHeader="true"',
-                    extra=["--header-wait", "1", "--idle-connection", "1", "--entity-body", "1",
-                           "--min-bytes-per-second", "1000000"])
+    s = timed_standin(tmp_path_factory, base_env, backend, "timers", header_wait=1, idle_connection=1,
+                      entity_body=1, min_bytes_per_second=1000000)
     yield s
     stop(s.proc)
 
@@ -111,8 +117,8 @@ def timers(tmp_path_factory, base_env, backend):
 @pytest.fixture(scope="module")
 def header_wait_only(tmp_path_factory, base_env, backend):
     """HeaderWait at one second, every other timer long: only HeaderWait can close in time."""
-    s = run_standin(tmp_path_factory.mktemp("header-wait"), base_env, backend, filtering='removeServerHeader="true"',
-                    extra=["--header-wait", "1", "--idle-connection", "60", "--entity-body", "60"])
+    s = timed_standin(tmp_path_factory, base_env, backend, "header-wait", header_wait=1, idle_connection=60,
+                      entity_body=60)
     yield s
     stop(s.proc)
 
@@ -120,8 +126,7 @@ def header_wait_only(tmp_path_factory, base_env, backend):
 @pytest.fixture(scope="module")
 def idle_only(tmp_path_factory, base_env, backend):
     """IdleConnection at one second, HeaderWait long: only the idle timer can close in time."""
-    s = run_standin(tmp_path_factory.mktemp("idle"), base_env, backend, filtering='removeServerHeader="true"',
-                    extra=["--header-wait", "60", "--idle-connection", "1", "--entity-body", "60"])
+    s = timed_standin(tmp_path_factory, base_env, backend, "idle", header_wait=60, idle_connection=1, entity_body=60)
     yield s
     stop(s.proc)
 
