@@ -7,8 +7,8 @@
   Settings are referenced as %NAME% inside attribute values. Each file is parsed first, then every
   attribute value is expanded from the environment, falling back to a defaults file in .env syntax;
   comments and text are never touched. A reference to an unset name stops the script. The Linux
-  stand-in applies the same rule (standin/config.py), and tests/static/test_windows_rules.py reads
-  the rule from this script and checks both.
+  stand-in applies the same rule (standin/xml_reader.py), and tests/static/test_iis_expansion.py
+  reads the rule from this script and checks both.
   The Windows image runs this at build time (with .env.example's values) and at every start (with
   the container's environment). On a plain Windows Server with IIS, URL Rewrite 2.1 and ARR 3.0
   installed, run it as an administrator:

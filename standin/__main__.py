@@ -161,6 +161,9 @@ def _test(args, config, site_root) -> int:
             print(f"error: header '{h}' is not 'Name: value'", file=sys.stderr)
             return 2
         headers.append((name.strip(), value.strip()))
+    if args.content_length is not None and not any(k.lower() == "content-length" for k, _ in headers):
+        # As on the wire: the body's length is a header, which {CONTENT_LENGTH} and filtering read.
+        headers.append(("Content-Length", str(args.content_length)))
     port = parts.port or (443 if parts.scheme == "https" else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     req = Request(args.method, target, headers, scheme=parts.scheme, remote_addr=args.remote_addr,

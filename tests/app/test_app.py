@@ -1,5 +1,6 @@
 """The app at the WSGI level: routes, prefix, proxy trust, limits and settings."""
 import pytest
+from werkzeug.test import Client
 
 from app.config import ConfigError, from_env
 from tests.app.support import IIS
@@ -125,3 +126,15 @@ def test_on_a_swarm_the_one_hop_is_the_private_networks_subnet(env):
 def test_iis_address_must_be_an_address_or_an_exact_network(env, value):
     with pytest.raises(ConfigError, match="IIS_ADDRESS"):
         from_env({**env, "IIS_ADDRESS": value})
+
+
+def test_the_wsgi_module_exposes_application_as_wsgi_servers_expect(env, monkeypatch):
+    import importlib
+
+    import app.wsgi
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    module = importlib.reload(app.wsgi)
+    response = Client(module.application).get(f"/{env['APP_PREFIX']}/health", environ_base={"REMOTE_ADDR": IIS})
+    assert response.status_code == 200 and response.json == {"status": "ok"}

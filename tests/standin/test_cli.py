@@ -42,6 +42,15 @@ def test_B45_test_command_reports_filtering_rejections(tmp_path, base_env):
     assert json.loads(out.stdout)["substatus"] == 11
 
 
+def test_content_length_reaches_server_variables_as_on_the_wire(tmp_path, base_env):
+    web = tmp_path / "web.config"
+    web.write_text('<configuration><system.webServer><rewrite><rules><rule name="len">'
+                   '<match url=".*" /><action type="Rewrite" url="/len/{CONTENT_LENGTH}" /></rule>'
+                   '</rules></rewrite></system.webServer></configuration>')
+    out = standin("test", "--web-config", str(web), "--content-length", "10", "http://h/x", env=base_env)
+    assert json.loads(out.stdout)["url"] == "/len/10", out.stdout + out.stderr
+
+
 def test_https_if_present_follows_the_certificate_folder(tmp_path, project_env, base_env):
     """HTTPS when the mounted folder holds tls.pfx, HTTP only when it does not: the rule
     iis/Start-Iis.ps1 follows with C:\\certs (docs/windows.md W01)."""

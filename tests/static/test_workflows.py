@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ruamel.yaml import YAML
+
 from tests.paths import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -72,3 +74,28 @@ def test_a_logs_step_that_needs_an_env_file_is_caught():
         "docker network ls > logs/networks.txt",
         "docker compose -p flask-iis-smoke -f docker-compose.yml logs --no-color > logs/compose.txt")
     assert any("without --env-file" in p for p in log_problems(text))
+
+
+def checkout_problems(workflow: dict) -> list[str]:
+    """A checkout leaves the job's token in .git/config unless told not to (zizmor's artipacked)."""
+    problems = []
+    for job_name, job in workflow.get("jobs", {}).items():
+        for step in job.get("steps", []):
+            if step.get("uses", "").startswith("actions/checkout@") and \
+                    step.get("with", {}).get("persist-credentials") is not False:
+                problems.append(f"{job_name}: checkout persists the token")
+    return problems
+
+
+def test_no_checkout_leaves_the_token_behind():
+    for path in WORKFLOWS:
+        assert checkout_problems(YAML(typ="safe").load(path.read_text())) == [], path.name
+
+
+def test_a_checkout_with_the_default_is_caught():
+    workflow = YAML(typ="safe").load(WORKFLOWS[0].read_text())
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            if step.get("uses", "").startswith("actions/checkout@"):
+                step.pop("with", None)
+    assert checkout_problems(workflow)
