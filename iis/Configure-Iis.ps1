@@ -31,20 +31,19 @@ $apphost = 'MACHINE/WEBROOT/APPHOST'
 $ExpandedNodes = '//@*'
 $SettingReference = '%([A-Za-z_][A-Za-z0-9_]*)%'
 
+# One line of the defaults file, read as compose reads .env: NAME=value, a value in double quotes
+# losing them; comments and other lines match nothing. tests/static/test_iis_expansion.py applies
+# this very pattern to .env.example and compares it with the Python reader.
+$DefaultLine = '^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:"(.*)"|(.*?))\s*$'
+
 function Read-Defaults([string] $Path) {
     $values = @{}
     if (-not $Path) { return $values }
     foreach ($line in Get-Content -Path $Path) {
-        $line = $line.Trim()
-        if ($line -and -not $line.StartsWith('#') -and $line.Contains('=')) {
-            $key, $value = $line.Split('=', 2)
-            $value = $value.Trim()
-            # A value in double quotes loses them, as compose reads .env (tests/paths.py does too).
-            if ($value.Length -ge 2 -and $value.StartsWith('"') -and $value.EndsWith('"')) {
-                $value = $value.Substring(1, $value.Length - 2)
-            }
-            $values[$key.Trim()] = $value
-        }
+        $m = [regex]::Match($line, $DefaultLine)
+        if (-not $m.Success) { continue }
+        if ($m.Groups[2].Success) { $value = $m.Groups[2].Value } else { $value = $m.Groups[3].Value }
+        $values[$m.Groups[1].Value] = $value
     }
     return $values
 }

@@ -118,10 +118,38 @@ def test_a_whole_text_expansion_is_caught(rule):
     assert references(SERVER_CONFIG, bad) - set(SETTINGS) == {"NAME"}
 
 
-def test_the_defaults_file_is_read_as_compose_reads_it():
+def script_default_line(script: str) -> re.Pattern:
+    """Configure-Iis.ps1's rule for one line of the defaults file, as the script states it."""
+    return re.compile(re.search(r"^\$DefaultLine = '([^']+)'$", script, re.MULTILINE)[1])
+
+
+def read_defaults(pattern: re.Pattern, text: str) -> dict[str, str]:
+    """What Read-Defaults does with the pattern: group 2 when the value was quoted, else group 3."""
+    values = {}
+    for line in text.splitlines():
+        m = pattern.match(line)
+        if m:
+            values[m[1]] = m[2] if m[2] is not None else m[3]
+    return values
+
+
+DEFAULT_LINES = [('A="x y"', {"A": "x y"}), ("B=plain", {"B": "plain"}), ("  C = spaced  ", {"C": "spaced"}),
+                 ("# D=no", {}), ("E=", {"E": ""}), ('F="unclosed', {"F": '"unclosed'}), ("not a setting", {})]
+
+
+@pytest.mark.parametrize("line,expected", DEFAULT_LINES, ids=[line for line, _ in DEFAULT_LINES])
+def test_the_defaults_file_is_read_as_compose_reads_it(line, expected):
     """.env.example quotes APP_MODULE (bash can then source it): compose and tests/paths.py drop the
-    quotes, and so must the script's Read-Defaults, or a quoted setting reaches IIS with its quotes."""
-    script = SCRIPT.read_text()
-    reader = script[script.index("function Read-Defaults"):script.index("function Expand-Settings")]
-    assert "StartsWith('\"') -and $value.EndsWith('\"')" in reader and "Substring(1, $value.Length - 2)" in reader
-    assert SETTINGS["APP_MODULE"] == "app.web:create_app()"
+    quotes, and so must the script, or a quoted setting reaches IIS with its quotes."""
+    assert read_defaults(script_default_line(SCRIPT.read_text()), line) == expected
+
+
+def test_the_script_and_the_python_reader_agree_on_env_example():
+    values = read_defaults(script_default_line(SCRIPT.read_text()), ENV_EXAMPLE.read_text())
+    assert values == read_env_file(ENV_EXAMPLE) and values["APP_MODULE"] == "app.web:create_app()"
+
+
+def test_a_reader_that_keeps_the_quotes_is_caught():
+    """Known-bad input: a rule without the quoted alternative (as Read-Defaults at 3aa580b behaved)."""
+    keeps = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\x00)?(.*?)\s*$")
+    assert read_defaults(keeps, ENV_EXAMPLE.read_text())["APP_MODULE"] == '"app.web:create_app()"'

@@ -1,4 +1,6 @@
 // usage: node parse.mjs FILE...  — prints "file:line:column: syntax error near …" and exits 1 on any.
+//        node parse.mjs --tree FILE — prints the syntax tree as JSON: {type, field, start, end, children},
+//        start and end being offsets into the file's text (tests/static/powershell.py reads it).
 import { readFileSync } from "node:fs";
 import Parser from "tree-sitter";
 import PowerShell from "tree-sitter-powershell";
@@ -17,7 +19,21 @@ function* problems(node) {
   }
 }
 
-for (const file of process.argv.slice(2)) {
+function tree(node, field) {
+  return {
+    type: node.type, field, start: node.startIndex, end: node.endIndex,
+    children: node.children.map((child, i) => tree(child, node.fieldNameForChild(i))),
+  };
+}
+
+const trees = process.argv[2] === "--tree";
+if (trees) {
+  // Written, not followed by process.exit: a pipe would be cut at 64 KiB.
+  const source = readFileSync(process.argv[3], "utf8");
+  process.stdout.write(JSON.stringify(tree(parser.parse(source, undefined, { bufferSize: 1 << 20 }).rootNode, null)));
+}
+
+for (const file of trees ? [] : process.argv.slice(2)) {
   const tree = parser.parse(readFileSync(file, "utf8"), undefined, { bufferSize: 1 << 20 });
   for (const node of problems(tree.rootNode)) {
     const { row, column } = node.startPosition;
@@ -27,4 +43,4 @@ for (const file of process.argv.slice(2)) {
   }
   if (!tree.rootNode.hasError) console.log(`${file}: ok`);
 }
-process.exit(failed ? 1 : 0);
+process.exitCode = failed ? 1 : 0;

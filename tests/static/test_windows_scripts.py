@@ -1,0 +1,72 @@
+"""What the Windows start and configuration scripts do, read from their syntax trees: PowerShell
+cannot run here, so each check names the command and parameters that carry a decision, and is
+shown failing on a copy of the script without it."""
+from __future__ import annotations
+
+import pytest
+
+from tests.paths import ROOT
+from tests.static.powershell import commands, syntax_tree
+
+START = ROOT / "iis" / "Start-Iis.ps1"
+CONFIGURE = ROOT / "iis" / "Configure-Iis.ps1"
+
+
+def start_problems(source: str, tmp_path) -> list[str]:
+    """Start-Iis.ps1 hands Configure-Iis.ps1 the defaults and the certificate folder's two files."""
+    [configure] = [c for c in commands(syntax_tree(source, tmp_path)) if "Configure-Iis.ps1" in c.name]
+    problems = []
+    for parameter, file in (("-pfxfile", "'tls.pfx'"), ("-pfxpasswordfile", "'tls-password.txt'")):
+        argument = configure.parameters.get(parameter) or ""
+        if "$certs" not in argument or file not in argument:
+            problems.append(f"Configure-Iis.ps1 gets no {parameter} {file} in the certificate folder: no HTTPS")
+    if "defaults.env" not in (configure.parameters.get("-defaultsfile") or ""):
+        problems.append("Configure-Iis.ps1 gets no -DefaultsFile: unset settings stop the start")
+    return problems
+
+
+def entry_problems(source: str, tmp_path) -> list[str]:
+    """Configure-Iis.ps1 adds a collection entry only when a lookup by its key found none, or a
+    restarted container adds it again and IIS refuses the duplicate (docs/windows.md W19)."""
+    found = commands(syntax_tree(source, tmp_path))
+    adds = [c for c in found if c.name == "Add-WebConfigurationProperty"]
+    lookups = [c for c in found if c.name == "Get-WebConfiguration"]
+    problems = []
+    if not adds:
+        problems.append("no Add-WebConfigurationProperty: collection entries are never added")
+    for add in adds:
+        if not any("-not $existing" in condition for condition in add.conditions()):
+            problems.append("Add-WebConfigurationProperty runs whether or not the entry exists")
+    if not any("$key.Name" in (c.parameters.get("-filter") or "") for c in lookups):
+        problems.append("no Get-WebConfiguration lookup by the entry's key")
+    return problems
+
+
+def test_the_start_script_passes_the_certificate_folder_and_defaults(tmp_path):
+    assert start_problems(START.read_text(), tmp_path) == []
+
+
+@pytest.mark.parametrize("old,new,problem", [
+    ("    -PfxFile (Join-Path $certs 'tls.pfx') `\n", "", "-pfxfile"),
+    ("'tls.pfx') `\n    -PfxPasswordFile (Join-Path $certs 'tls-password.txt')\n", "'tls.pfx')\n", "-pfxpasswordfile"),
+    ("    -PfxFile (Join-Path $certs 'tls.pfx') `\n", "    -PfxFile (Join-Path $PSScriptRoot 'tls.pfx') `\n", "-pfxfile"),
+], ids=["no-pfx", "no-password-file", "pfx-outside-the-folder"])
+def test_a_start_script_without_the_certificate_folder_is_caught(tmp_path, old, new, problem):
+    source = START.read_text()
+    assert old in source
+    assert any(problem in p for p in start_problems(source.replace(old, new), tmp_path))
+
+
+def test_configure_adds_a_collection_entry_only_when_it_is_missing(tmp_path):
+    assert entry_problems(CONFIGURE.read_text(), tmp_path) == []
+
+
+def test_a_configure_script_that_adds_entries_at_every_start_is_caught(tmp_path):
+    source = CONFIGURE.read_text()
+    guarded = ("            if (-not $existing) {\n"
+               "                Add-WebConfigurationProperty -PSPath $apphost -Filter $Filter -Name '.' -Value $entry\n"
+               "            }\n")
+    assert guarded in source
+    unguarded = source.replace(guarded, "            Add-WebConfigurationProperty -PSPath $apphost -Filter $Filter"
+                                        " -Name '.' -Value $entry\n")
+    assert entry_problems(unguarded, tmp_path) == ["Add-WebConfigurationProperty runs whether or not the entry exists"]
