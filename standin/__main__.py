@@ -25,7 +25,7 @@ def _common(p: argparse.ArgumentParser):
                    help="replace %%NAME%% in attribute values with environment variables (unset ones are an error)")
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="standin", description="IIS + URL Rewrite + ARR stand-in (test tool)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -62,7 +62,11 @@ def main(argv=None) -> int:
     test_p.add_argument("--remote-addr", default="127.0.0.1")
     test_p.add_argument("--site-root", type=Path)
     test_p.add_argument("--content-length", type=int)
+    return parser
 
+
+def main(argv=None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     try:
         config = load(args.web_config, args.settings, expand_env=args.expand_env)
@@ -87,20 +91,25 @@ def main(argv=None) -> int:
     if args.https_if_present and tls is not None:
         args.https_listen.append(args.https_if_present)
     processes = args.processes or os.cpu_count() or 1
-    # Held until each process has its handler (_serve): a stop that arrives while a child starts, or
-    # before the parent listens, is then handled, not the default end by signal.
+    children = _fork(processes)
+    status = _run(_serve(args, config, site_root, tls, children, log_handler, shared=processes > 1))
+    for pid in children:
+        os.waitpid(pid, 0)
+    return status
+
+
+def _fork(processes: int) -> list[int]:
+    """processes - 1 children serving beside this process; the children's ids (none in a child).
+    Stop signals are held until each process has its handler (_serve): a stop that arrives while a
+    child starts, or before the parent listens, is then handled, not the default end by signal."""
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     children: list[int] = []
     for _ in range(processes - 1):
         pid = os.fork()
         if pid == 0:  # a child serves, and has no children of its own
-            children = []
-            break
+            return []
         children.append(pid)
-    status = _run(_serve(args, config, site_root, tls, children, log_handler, shared=processes > 1))
-    for pid in children:
-        os.waitpid(pid, 0)
-    return status
+    return children
 
 
 def _run(coroutine) -> int:
