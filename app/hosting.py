@@ -37,7 +37,8 @@ def host(app, settings: Settings):
     mounted = DispatcherMiddleware(NotFound(), {settings.mount: inner})
     scoped = CookieScope(StrictTransportSecurity(mounted, settings.hsts_seconds), settings.mount)
     trusted = OneTrustedProxy(BodyLimit(scoped, settings.max_body_bytes), settings.from_iis)
-    return RequestLog(trusted, settings.from_iis, settings.log_level in ("debug", "info"))
+    signed_in = RemoteUser(trusted, settings.from_iis)
+    return RequestLog(signed_in, settings.from_iis, settings.log_level in ("debug", "info"))
 
 
 class RequestLog:
@@ -79,6 +80,27 @@ class RequestLog:
             self.out.flush()
 
         return ClosingIterator(self.app(environ, start), [done])
+
+
+class RemoteUser:
+    """The user IIS signed in (Windows sign-on) as the WSGI REMOTE_USER, which Flask's
+    request.remote_user and Django's RemoteUserMiddleware read, as under wfastcgi. IIS sets
+    X-Remote-User after authentication, having removed any the client sent; the app takes it from
+    the one trusted hop only, and from anyone else takes no user at all. A value with a comma is two
+    headers joined (a Windows account name has no comma): no user either. REMOTE_USER is always
+    decided here, whatever the WSGI server put there."""
+
+    HEADER = "HTTP_X_REMOTE_USER"
+
+    def __init__(self, app, from_iis):
+        self.app, self.from_iis = app, from_iis
+
+    def __call__(self, environ, start_response):
+        user = environ.pop(self.HEADER, "").strip()
+        environ.pop("REMOTE_USER", None)
+        if user and "," not in user and self.from_iis(environ.get("REMOTE_ADDR")):
+            environ["REMOTE_USER"] = user
+        return self.app(environ, start_response)
 
 
 class OneTrustedProxy:
@@ -242,6 +264,7 @@ class HostingRoutes:
         body = request.get_data()
         return _json(dict(
             remote_addr=request.remote_addr,
+            remote_user=request.remote_user,
             scheme=request.scheme,
             host=request.host,
             script_root=request.script_root,

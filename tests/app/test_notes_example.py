@@ -48,3 +48,12 @@ def test_without_a_secret_key_it_refuses_to_load(env, monkeypatch):
     monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
     with pytest.raises(AppLoadError, match="set FLASK_SECRET_KEY"):
         build(from_env({**env, "APP_MODULE": NOTES}))
+
+
+def test_the_signed_in_user_is_shown_and_a_client_cannot_claim_one(notes):
+    settings, client = notes
+    page = client.get(f"{settings.mount}/", environ_base={"REMOTE_ADDR": IIS}, headers={"X-Remote-User": "CORP\\alice"})
+    assert '<span class="user">Signed in as CORP\\alice</span>' in page.text
+    direct = client.get(f"{settings.mount}/", environ_base={"REMOTE_ADDR": "203.0.113.9"},
+                        headers={"X-Remote-User": "CORP\\alice"})
+    assert "Signed in as" not in direct.text

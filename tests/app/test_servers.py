@@ -292,3 +292,37 @@ def test_bodies_are_held_to_max_body_bytes_exactly_chunked_or_not(server, projec
             assert post(11, chunked).startswith(b"HTTP/1.1 413"), chunked
     finally:
         stop(proc)
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "waitress"])
+def test_remote_user_only_from_iis_and_never_from_another_spelling(server, project_env, base_env, tmp_path):
+    """On the wire, where the WSGI server maps header names: X_Remote_User would fold into the same
+    HTTP_X_REMOTE_USER key (Django's CVE-2015-0219); gunicorn (header_map "drop", 22+) and waitress
+    drop names with an underscore, so from IIS's own address only the real spelling counts."""
+    import socket
+
+    port = free_port()
+    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", "APP_DIAGNOSTICS": "true",
+           "IIS_ADDRESS": "127.0.0.1"}
+    prefix = project_env["APP_PREFIX"]
+    proc = start([sys.executable, "-m", "app.serve", "--server", server], env,
+                 f"http://127.0.0.1:{port}/{prefix}/health", tmp_path / "server.log")
+
+    def remote_user(*headers: str):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(f"GET /{prefix}/_diagnostics HTTP/1.1\r\nHost: h\r\nConnection: close\r\n".encode()
+                         + "".join(f"{h}\r\n" for h in headers).encode() + b"\r\n")
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+        body = reply.split(b"\r\n\r\n", 1)[1]
+        if b"Transfer-Encoding: chunked" in reply.split(b"\r\n\r\n", 1)[0]:
+            body = body.split(b"\r\n", 1)[1].rsplit(b"\r\n0\r\n", 1)[0]
+        return json.loads(body)["remote_user"]
+
+    try:
+        assert remote_user("X-Remote-User: CORP\\alice") == "CORP\\alice"
+        assert remote_user("X_Remote_User: CORP\\mallory") is None
+        assert remote_user("X_Remote_User: CORP\\mallory", "X-Remote-User: CORP\\alice") == "CORP\\alice"
+    finally:
+        stop(proc)

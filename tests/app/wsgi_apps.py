@@ -19,3 +19,10 @@ def failing_factory():
 
 
 NOT_AN_APP = 42
+
+
+def who(environ, start_response):
+    """Says which user the app was given, and whether the raw header reached it."""
+    body = f"{environ.get('REMOTE_USER', '-')}|{environ.get('HTTP_X_REMOTE_USER', '-')}".encode()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [body]
