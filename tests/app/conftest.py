@@ -1,9 +1,15 @@
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 from werkzeug.test import Client
 
 from app.config import from_env
 from app.wsgi import build
 from tests.app.support import IIS
+from tests.support import free_port, start, stop
 
 
 @pytest.fixture
@@ -20,3 +26,36 @@ def settings(env):
 def client(settings):
     """A WSGI client; requests come from IIS's address unless environ_base says otherwise."""
     return Client(build(settings))
+
+
+@dataclass
+class Launched:
+    proc: subprocess.Popen
+    port: int
+    prefix: str
+    log: Path
+    env: dict
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{self.prefix}{path}"
+
+
+@pytest.fixture
+def app_server(project_env, base_env, tmp_path):
+    """Starts the launcher (python -m app.serve, the server given or the platform's) on a free
+    loopback port, with settings on top of .env.example's, once it answers /health; stops it after
+    the test."""
+    started = []
+
+    def launch(server: str | None = None, **settings) -> Launched:
+        port = free_port()
+        env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", **settings}
+        log = tmp_path / f"server-{len(started)}.log"
+        cmd = [sys.executable, "-m", "app.serve", *(["--server", server] if server else [])]
+        proc = start(cmd, env, f"http://127.0.0.1:{port}/{project_env['APP_PREFIX']}/health", log)
+        started.append(Launched(proc, port, project_env["APP_PREFIX"], log, env))
+        return started[-1]
+
+    yield launch
+    for launched in started:
+        stop(launched.proc)

@@ -6,27 +6,21 @@ import urllib.request
 
 import pytest
 
+from tests.app.support import body_of, send_raw
 from tests.paths import ROOT
-from tests.support import free_port, start, stop
+from tests.support import free_port, stop
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "waitress"])
-def test_launcher_serves_the_app_with_an_access_log(server, project_env, base_env, tmp_path):
-    port = free_port()
-    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1"}
-    prefix = project_env["APP_PREFIX"]
-    log = tmp_path / "server.log"
-    proc = start([sys.executable, "-m", "app.serve", "--server", server], env,
-                 f"http://127.0.0.1:{port}/{prefix}/health", log)
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/{prefix}/help", timeout=5) as r:
-            assert r.read() == b"This is the Help Page"
-        with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/help", timeout=5)
-        assert err.value.code == 404
-    finally:
-        stop(proc)
-    text = log.read_text()
+def test_launcher_serves_the_app_with_an_access_log(server, app_server):
+    s = app_server(server)
+    with urllib.request.urlopen(s.url("/help"), timeout=5) as r:
+        assert r.read() == b"This is the Help Page"
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"http://127.0.0.1:{s.port}/help", timeout=5)
+    assert err.value.code == 404
+    stop(s.proc)
+    prefix, text = s.prefix, s.log.read_text()
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     help_line = next(line for line in lines if line["path"] == f"/{prefix}/help")
     assert (help_line["method"], help_line["status"], help_line["client"]) == ("GET", 200, "127.0.0.1")
@@ -56,44 +50,30 @@ def test_launcher_exits_2_on_bad_settings(project_env, base_env):
 
 @pytest.mark.parametrize("server", ["gunicorn", "waitress"])
 @pytest.mark.parametrize("trusted", [True, False])
-def test_forwarded_headers_are_used_only_from_the_trusted_proxy(server, trusted, project_env, base_env, tmp_path):
-    import json
-
-    port = free_port()
-    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", "APP_DIAGNOSTICS": "true",
-           # Loopback plays IIS's address when trusted; otherwise the proxy is elsewhere.
-           "IIS_ADDRESS": "127.0.0.1" if trusted else "192.0.2.1"}
-    prefix = project_env["APP_PREFIX"]
-    proc = start([sys.executable, "-m", "app.serve", "--server", server], env,
-                 f"http://127.0.0.1:{port}/{prefix}/health", tmp_path / "server.log")
-    try:
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/{prefix}/_diagnostics", headers={
-            "X-Forwarded-For": "203.0.113.9", "X-Original-Host": "public.example", "X-Forwarded-Proto": "https"})
-        with urllib.request.urlopen(req, timeout=5) as r:
-            seen = json.load(r)
-    finally:
-        stop(proc)
+def test_forwarded_headers_are_used_only_from_the_trusted_proxy(server, trusted, app_server):
+    # Loopback plays IIS's address when trusted; otherwise the proxy is elsewhere.
+    s = app_server(server, APP_DIAGNOSTICS="true", IIS_ADDRESS="127.0.0.1" if trusted else "192.0.2.1")
+    port = s.port
+    req = urllib.request.Request(s.url("/_diagnostics"), headers={
+        "X-Forwarded-For": "203.0.113.9", "X-Original-Host": "public.example", "X-Forwarded-Proto": "https"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        seen = json.load(r)
     if trusted:
         assert (seen["remote_addr"], seen["host"], seen["scheme"]) == ("203.0.113.9", "public.example", "https")
     else:
         assert (seen["remote_addr"], seen["host"], seen["scheme"]) == ("127.0.0.1", f"127.0.0.1:{port}", "http")
 
 
-def test_healthcheck_exit_codes(project_env, base_env, tmp_path):
-    port = free_port()
-    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1"}
+def test_healthcheck_exit_codes(project_env, base_env, app_server):
     check = [sys.executable, "-m", "app.healthcheck"]
-    assert subprocess.run(check, env=env, cwd=ROOT, capture_output=True, timeout=30).returncode == 1
-    proc = start([sys.executable, "-m", "app.serve"], env, f"http://127.0.0.1:{port}/{project_env['APP_PREFIX']}/health",
-                 tmp_path / "server.log")
-    try:
-        assert subprocess.run(check, env=env, cwd=ROOT, capture_output=True, timeout=30).returncode == 0
-    finally:
-        stop(proc)
+    nothing_there = {**base_env, **project_env, "APP_PORT": str(free_port())}
+    assert subprocess.run(check, env=nothing_there, cwd=ROOT, capture_output=True, timeout=30).returncode == 1
+    s = app_server()
+    assert subprocess.run(check, env=s.env, cwd=ROOT, capture_output=True, timeout=30).returncode == 0
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "waitress"])
-def test_a_stop_finishes_the_request_in_flight_and_takes_no_new_one(server, project_env, base_env, tmp_path):
+def test_a_stop_finishes_the_request_in_flight_and_takes_no_new_one(server, app_server):
     """docker stop: a request already running completes, a new connection is refused, an idle
     kept-alive one is closed, and the server exits 0. gunicorn does it itself (graceful_timeout);
     waitress through app.drain, reached by SIGTERM here and by CTRL_SHUTDOWN_EVENT on Windows: both
@@ -104,12 +84,8 @@ def test_a_stop_finishes_the_request_in_flight_and_takes_no_new_one(server, proj
 
     from tests.support import wait_until
 
-    port = free_port()
-    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", "APP_DIAGNOSTICS": "true"}
-    prefix = project_env["APP_PREFIX"]
-    log = tmp_path / "server.log"
-    proc = start([sys.executable, "-m", "app.serve", "--server", server], env,
-                 f"http://127.0.0.1:{port}/{prefix}/health", log)
+    s = app_server(server, APP_DIAGNOSTICS="true")
+    proc, port, prefix, log = s.proc, s.port, s.prefix, s.log
     idle = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     idle.request("GET", f"/{prefix}/health")
     assert idle.getresponse().read()  # kept alive, now idle
@@ -134,7 +110,6 @@ def test_a_stop_finishes_the_request_in_flight_and_takes_no_new_one(server, proj
         assert idle.sock.recv(1) == b""
     finally:
         idle.close()
-        stop(proc)
 
 
 def refused(port: int) -> bool:
@@ -147,7 +122,7 @@ def refused(port: int) -> bool:
         return True
 
 
-def test_a_waitress_stop_is_bounded_by_app_timeout_seconds(project_env, base_env, tmp_path):
+def test_a_waitress_stop_is_bounded_by_app_timeout_seconds(app_server):
     """A request that outlives the bound does not hold the stop: the server exits at the bound."""
     import signal
     import threading
@@ -155,64 +130,46 @@ def test_a_waitress_stop_is_bounded_by_app_timeout_seconds(project_env, base_env
 
     from tests.support import wait_until
 
-    port = free_port()
-    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_DIAGNOSTICS": "true", "APP_TIMEOUT_SECONDS": "1"}
-    prefix = project_env["APP_PREFIX"]
-    log = tmp_path / "server.log"
-    proc = start([sys.executable, "-m", "app.serve", "--server", "waitress"], env,
-                 f"http://127.0.0.1:{port}/{prefix}/health", log)
+    s = app_server("waitress", APP_DIAGNOSTICS="true", APP_TIMEOUT_SECONDS="1")
+    proc, log = s.proc, s.log
 
     def long_request():
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/{prefix}/_diagnostics?delay=20", timeout=30).read()
+            urllib.request.urlopen(s.url("/_diagnostics?delay=20"), timeout=30).read()
         except OSError:
             pass
 
     threading.Thread(target=long_request, daemon=True).start()
-    try:
-        wait_until(lambda: "request in flight" in log.read_text(), 15, "the request to be in flight")
-        started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=15) == 0, log.read_text()
-        assert time.monotonic() - started < 5
-        assert "stop bound of 1s reached with 1 connections busy" in log.read_text()
-    finally:
-        stop(proc)
+    wait_until(lambda: "request in flight" in log.read_text(), 15, "the request to be in flight")
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0, log.read_text()
+    assert time.monotonic() - started < 5
+    assert "stop bound of 1s reached with 1 connections busy" in log.read_text()
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "waitress"])
-def test_app_timeout_does_not_cut_a_running_request(server, project_env, base_env, tmp_path):
+def test_app_timeout_does_not_cut_a_running_request(server, app_server):
     """APP_TIMEOUT_SECONDS is no limit on a request's run time on either server (README): gthread
     workers keep their heartbeat while a thread works, and waitress' channel_timeout closes idle
     connections only (waitress/server.py maintenance(): channels without requests)."""
     import time
 
-    port = free_port()
-    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", "APP_DIAGNOSTICS": "true",
-           "APP_TIMEOUT_SECONDS": "2"}
-    prefix = project_env["APP_PREFIX"]
-    proc = start([sys.executable, "-m", "app.serve", "--server", server], env,
-                 f"http://127.0.0.1:{port}/{prefix}/health", tmp_path / "server.log")
-    try:
-        started = time.monotonic()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/{prefix}/_diagnostics?delay=5", timeout=30) as r:
-            assert r.status == 200
-        assert time.monotonic() - started >= 5
-    finally:
-        stop(proc)
+    s = app_server(server, APP_DIAGNOSTICS="true", APP_TIMEOUT_SECONDS="2")
+    started = time.monotonic()
+    with urllib.request.urlopen(s.url("/_diagnostics?delay=5"), timeout=30) as r:
+        assert r.status == 200
+    assert time.monotonic() - started >= 5
 
 
-def test_waitress_keeps_serving_while_200_uploads_trickle(project_env, base_env, tmp_path):
+def test_waitress_keeps_serving_while_200_uploads_trickle(app_server):
     """The Windows app server behind IIS: slow bodies are read in waitress' I/O loop (no thread
     waits on them), and 200 of them stay under its connection limit, so other requests go on."""
     import socket
     import time
 
-    port = free_port()
-    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_DIAGNOSTICS": "true"}
-    prefix = project_env["APP_PREFIX"]
-    proc = start([sys.executable, "-m", "app.serve", "--server", "waitress"], env,
-                 f"http://127.0.0.1:{port}/{prefix}/health", tmp_path / "server.log")
+    s = app_server("waitress", APP_DIAGNOSTICS="true")
+    port, prefix = s.port, s.prefix
     clients = []
     try:
         head = f"POST /{prefix}/_diagnostics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nx".encode()
@@ -231,7 +188,6 @@ def test_waitress_keeps_serving_while_200_uploads_trickle(project_env, base_env,
     finally:
         for client in clients:
             client.close()
-        stop(proc)
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -247,82 +203,42 @@ def listening_addresses(port: int) -> set[str]:
 
 @pytest.mark.parametrize("server", ["gunicorn", "waitress"])
 @pytest.mark.parametrize("iis_address,bound", [("127.0.0.1", "127.0.0.1"), ("172.30.50.10", "0.0.0.0")])
-def test_the_app_listens_on_loopback_only_when_iis_is_local(server, iis_address, bound, project_env, base_env,
-                                                             tmp_path):
+def test_the_app_listens_on_loopback_only_when_iis_is_local(server, iis_address, bound, app_server):
     """A bare server (IIS_ADDRESS=127.0.0.1): no other machine reaches the app past IIS."""
-    port = free_port()
-    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", "IIS_ADDRESS": iis_address}
-    proc = start([sys.executable, "-m", "app.serve", "--server", server], env,
-                 f"http://127.0.0.1:{port}/{project_env['APP_PREFIX']}/health", tmp_path / "server.log")
-    try:
-        assert listening_addresses(port) == {bound}
-    finally:
-        stop(proc)
+    assert listening_addresses(app_server(server, IIS_ADDRESS=iis_address).port) == {bound}
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "waitress"])
-def test_bodies_are_held_to_max_body_bytes_exactly_chunked_or_not(server, project_env, base_env, tmp_path):
+def test_bodies_are_held_to_max_body_bytes_exactly_chunked_or_not(server, app_server):
     """On the wire, so that a chunked body arrives without CONTENT_LENGTH as the servers pass it
     (gunicorn: Transfer-Encoding left to the app; waitress: dechunked by the server): the limit's
     own size passes, one byte more is 413, for a declared length and a chunked body alike."""
-    import socket
-
-    port = free_port()
-    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", "MAX_BODY_BYTES": "10",
-           "APP_MODULE": "tests.app.wsgi_apps:plain", "IIS_ADDRESS": "127.0.0.1"}
-    prefix = project_env["APP_PREFIX"]
-    proc = start([sys.executable, "-m", "app.serve", "--server", server], env,
-                 f"http://127.0.0.1:{port}/{prefix}/health", tmp_path / "server.log")
+    s = app_server(server, MAX_BODY_BYTES="10", APP_MODULE="tests.app.wsgi_apps:plain", IIS_ADDRESS="127.0.0.1")
 
     def post(size: int, chunked: bool) -> bytes:
         body = b"y" * size
         framing = (b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % size + body + b"\r\n0\r\n\r\n" if chunked
                    else b"Content-Length: %d\r\n\r\n" % size + body)
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.sendall(f"POST /{prefix}/up HTTP/1.1\r\nHost: h\r\nConnection: close\r\n".encode() + framing)
-            reply = b""
-            while chunk := sock.recv(65536):
-                reply += chunk
-        return reply
+        return send_raw(s.port, f"POST /{s.prefix}/up HTTP/1.1\r\nHost: h\r\nConnection: close\r\n".encode() + framing)
 
-    try:
-        for chunked in (False, True):
-            ok = post(10, chunked)
-            assert ok.startswith(b"HTTP/1.1 200") and b"|/up|10|" + b"y" * 10 + b"\r\n" in ok, (chunked, ok[-200:])
-            assert post(11, chunked).startswith(b"HTTP/1.1 413"), chunked
-    finally:
-        stop(proc)
+    for chunked in (False, True):
+        ok = post(10, chunked)
+        assert ok.startswith(b"HTTP/1.1 200") and body_of(ok).endswith(b"|/up|10|" + b"y" * 10), (chunked, ok[-200:])
+        assert post(11, chunked).startswith(b"HTTP/1.1 413"), chunked
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "waitress"])
-def test_remote_user_only_from_iis_and_never_from_another_spelling(server, project_env, base_env, tmp_path):
+def test_remote_user_only_from_iis_and_never_from_another_spelling(server, app_server):
     """On the wire, where the WSGI server maps header names: X_Remote_User would fold into the same
     HTTP_X_REMOTE_USER key (Django's CVE-2015-0219); gunicorn (header_map "drop", 22+) and waitress
     drop names with an underscore, so from IIS's own address only the real spelling counts."""
-    import socket
-
-    port = free_port()
-    env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", "APP_DIAGNOSTICS": "true",
-           "IIS_ADDRESS": "127.0.0.1"}
-    prefix = project_env["APP_PREFIX"]
-    proc = start([sys.executable, "-m", "app.serve", "--server", server], env,
-                 f"http://127.0.0.1:{port}/{prefix}/health", tmp_path / "server.log")
+    s = app_server(server, APP_DIAGNOSTICS="true", IIS_ADDRESS="127.0.0.1")
 
     def remote_user(*headers: str):
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.sendall(f"GET /{prefix}/_diagnostics HTTP/1.1\r\nHost: h\r\nConnection: close\r\n".encode()
-                         + "".join(f"{h}\r\n" for h in headers).encode() + b"\r\n")
-            reply = b""
-            while chunk := sock.recv(65536):
-                reply += chunk
-        body = reply.split(b"\r\n\r\n", 1)[1]
-        if b"Transfer-Encoding: chunked" in reply.split(b"\r\n\r\n", 1)[0]:
-            body = body.split(b"\r\n", 1)[1].rsplit(b"\r\n0\r\n", 1)[0]
-        return json.loads(body)["remote_user"]
+        raw = (f"GET /{s.prefix}/_diagnostics HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+               + "".join(f"{h}\r\n" for h in headers) + "\r\n")
+        return json.loads(body_of(send_raw(s.port, raw.encode())))["remote_user"]
 
-    try:
-        assert remote_user("X-Remote-User: CORP\\alice") == "CORP\\alice"
-        assert remote_user("X_Remote_User: CORP\\mallory") is None
-        assert remote_user("X_Remote_User: CORP\\mallory", "X-Remote-User: CORP\\alice") == "CORP\\alice"
-    finally:
-        stop(proc)
+    assert remote_user("X-Remote-User: CORP\\alice") == "CORP\\alice"
+    assert remote_user("X_Remote_User: CORP\\mallory") is None
+    assert remote_user("X_Remote_User: CORP\\mallory", "X-Remote-User: CORP\\alice") == "CORP\\alice"
