@@ -71,10 +71,13 @@ function Read-Settings([string] $Path, [hashtable] $Defaults) {
     Write-Output -NoEnumerate $document
 }
 
-function Set-ServerElement([System.Xml.XmlElement] $Element, [string] $Filter) {
+# $Location: empty for the whole server, else the site path a <location> in server.config names.
+function Set-ServerElement([System.Xml.XmlElement] $Element, [string] $Filter, [string] $Location) {
+    $at = @{}
+    if ($Location) { $at.Location = $Location }
     foreach ($attribute in $Element.Attributes) {
-        Set-WebConfigurationProperty -PSPath $apphost -Filter $Filter -Name $attribute.Name -Value $attribute.Value
-        Write-Host "$Filter @$($attribute.Name) = $($attribute.Value)"
+        Set-WebConfigurationProperty -PSPath $apphost @at -Filter $Filter -Name $attribute.Name -Value $attribute.Value
+        Write-Host "$Location $Filter @$($attribute.Name) = $($attribute.Value)"
     }
     foreach ($child in $Element.ChildNodes) {
         if ($child -isnot [System.Xml.XmlElement]) { continue }
@@ -84,13 +87,13 @@ function Set-ServerElement([System.Xml.XmlElement] $Element, [string] $Filter) {
             # An entry is found again by its collection's key, written first in server.config
             # (name, logFieldName): a restarted container must not add it twice.
             $key = $child.Attributes[0]
-            $existing = Get-WebConfiguration -PSPath $apphost -Filter "$Filter/add[@$($key.Name)='$($key.Value)']"
+            $existing = Get-WebConfiguration -PSPath $apphost @at -Filter "$Filter/add[@$($key.Name)='$($key.Value)']"
             if (-not $existing) {
-                Add-WebConfigurationProperty -PSPath $apphost -Filter $Filter -Name '.' -Value $entry
+                Add-WebConfigurationProperty -PSPath $apphost @at -Filter $Filter -Name '.' -Value $entry
             }
             Write-Host "$Filter + $($key.Value)"
         } else {
-            Set-ServerElement $child "$Filter/$($child.LocalName)"
+            Set-ServerElement $child "$Filter/$($child.LocalName)" $Location
         }
     }
 }
@@ -106,15 +109,24 @@ function Read-PfxPassword([string] $Path) {
 
 $defaults = Read-Defaults $DefaultsFile
 
-$server = Read-Settings $ServerSettings $defaults
-# Every section group server.config has (system.webServer, system.applicationHost).
-foreach ($group in $server.configuration.ChildNodes) {
-    if ($group -isnot [System.Xml.XmlElement]) { continue }
-    foreach ($section in $group.ChildNodes) {
-        if ($section -is [System.Xml.XmlElement]) {
-            Set-ServerElement $section "$($group.LocalName)/$($section.LocalName)"
+function Set-ServerGroups([System.Xml.XmlElement] $Parent, [string] $Location) {
+    foreach ($group in $Parent.ChildNodes) {
+        if ($group -isnot [System.Xml.XmlElement] -or $group.LocalName -eq 'location') { continue }
+        foreach ($section in $group.ChildNodes) {
+            if ($section -is [System.Xml.XmlElement]) {
+                Set-ServerElement $section "$($group.LocalName)/$($section.LocalName)" $Location
+            }
         }
     }
+}
+
+$server = Read-Settings $ServerSettings $defaults
+# Every section group server.config has (system.webServer, system.applicationHost) for the whole
+# server; then each <location>, whose path is relative to the site: sections locked at server level
+# (authentication) are set for a path this way.
+Set-ServerGroups $server.configuration ''
+foreach ($location in $server.configuration.SelectNodes('location')) {
+    Set-ServerGroups $location ("$SiteName/" + $location.GetAttribute('path')).TrimEnd('/')
 }
 
 $site = Read-Settings $WebConfig $defaults

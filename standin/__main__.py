@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import filtering
+from .authentication import Authentication, read_users
 from .config import ConfigError, load
 from .engine import evaluate
 from .options import Options, Timeouts
@@ -19,6 +20,9 @@ from .request import Request
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 def _common(p: argparse.ArgumentParser):
+    p.add_argument("--users-file", type=Path,
+                   help="name:password lines standing for Windows accounts: HTTP Basic credentials checked against"
+                        " them stand for Windows Authentication (a missing file: no accounts)")
     p.add_argument("--web-config", required=True, type=Path, help="the site's web.config")
     p.add_argument("--settings", type=Path, help="server-level settings file (applicationHost.config fragment)")
     p.add_argument("--expand-env", action="store_true",
@@ -150,7 +154,7 @@ async def _serve(args, config, site_root, tls, children, log_handler, shared: bo
     flusher = asyncio.create_task(flush_periodically(log_handler))
     try:
         timeouts = Timeouts(args.header_wait, args.idle_connection, args.entity_body, args.min_send_rate)
-        options = Options(config, site_root, timeouts, tls)
+        options = Options(config, site_root, timeouts, tls, read_users(args.users_file))
         await serve(options, args.listen, args.https_listen, stop, shared=shared)
     finally:
         flusher.cancel()
@@ -182,10 +186,25 @@ def _test(args, config, site_root) -> int:
         result = {"rules": [], "action": "rejected", "status": rejection.status, "substatus": rejection.substatus,
                   "reason": rejection.reason}
     else:
-        result = evaluate(config, req).as_dict()
+        outcome = evaluate(config, req)
+        result = outcome.as_dict()
+        if outcome.kind in ("proxy", "site"):
+            result["authentication"] = _authentication(config, req, read_users(args.users_file), outcome)
     result = {"request": {"method": req.method, "url": args.url, "input_path": req.path}, **result}
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
+
+
+def _authentication(config, req, users, outcome) -> dict:
+    """What AuthenticateRequest and the sign-on module make of the request (B76, B77)."""
+    auth = Authentication(config, users)
+    anonymous, windows = auth.enabled(req.path)
+    verdict = auth.authenticate(req.path, req.header("Authorization"))
+    changes = auth.header_changes(req.headers, verdict.user)
+    return {"anonymous": anonymous, "windows": windows, "user": verdict.user,
+            "status": f"401.{verdict.substatus}" if verdict.substatus else None,
+            "request_headers_set": {k: v for k, v in changes.items() if v is not None},
+            "request_headers_removed": sorted(k for k, v in changes.items() if v is None)}
 
 
 if __name__ == "__main__":

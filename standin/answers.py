@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from .authentication import CHALLENGES
 from .errors import error_page
 from .http_sys import Response
 from .model import Config
@@ -31,6 +32,17 @@ class Answers:
         resp = self.base(status, phrase)
         resp.content_type = "text/html"
         resp.text = body
+        return resp
+
+    def unauthorized(self, substatus: int) -> web.Response:
+        """IIS's 401 when authentication is required: its two challenges, 401.2 without credentials
+        it accepts, 401.1 with wrong ones (Microsoft, HTTP status codes in IIS)."""
+        description = {1: "You do not have permission to view this directory or page because of invalid credentials.",
+                       2: "You do not have permission to view this directory or page because of the authentication"
+                          " headers."}[substatus]
+        resp = self.error(401, substatus, description)
+        for challenge in CHALLENGES:
+            resp.headers.add("WWW-Authenticate", challenge)
         return resp
 
     def redirect(self, status: int, url: str) -> web.Response:

@@ -52,6 +52,8 @@ class _Loader:
             "system.webServer/httpProtocol/customHeaders": self.custom_headers,
             "system.webServer/staticContent": self.static_content,
             "system.applicationHost/sites/siteDefaults/logFile/customFields": self.log_fields,
+            "location": self.location,
+            "system.webServer/modules": self.modules,
         }.get(path)
         if handler:
             handler(el, path)
@@ -111,6 +113,31 @@ class _Loader:
                           " before it: IIS's default list may already map it (500.19 on a duplicate)")
             else:
                 mime[ext] = a["mimeType"]
+
+    # The sign-on module's class (iis/RemoteUserHeaderModule.cs), the only managed module modelled.
+    REMOTE_USER_MODULE = "RemoteUserHeaderModule"
+
+    def location(self, el, path):
+        """Authentication for a path: the nearest <location> that sets an attribute wins for it."""
+        settings = self.config.authentication.setdefault(self.reader.attrs(el, path)["path"].strip("/").lower(), {})
+
+        def walk(node, node_path):
+            for child, child_path in self.reader.children(node, node_path):
+                given = {k: v for k, v in self.reader.attrs(child, child_path).items() if k in child.attrib}
+                if "enabled" in given:
+                    settings[{"anonymousAuthentication": "anonymous", "windowsAuthentication": "windows"}[child.tag]] \
+                        = given["enabled"]
+                walk(child, child_path)
+
+        walk(el, path)
+
+    def modules(self, el, path):
+        for child, child_path in self.reader.children(el, path):
+            a = self.reader.attrs(child, child_path)
+            if a["type"] != self.REMOTE_USER_MODULE:
+                self.reader.fail(child, f"module type '{a['type']}' is not modelled by the stand-in (only "
+                                        f"{self.REMOTE_USER_MODULE}, the sign-on module)")
+            self.config.remote_user_module = a["preCondition"]
 
     def log_fields(self, el, path):
         for child, child_path in self.reader.children(el, path):

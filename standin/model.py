@@ -99,3 +99,7 @@ class Config:
     custom_headers: dict[str, str] = field(default_factory=lambda: {"X-Powered-By": "ASP.NET"})
     mime_types: dict[str, str] = field(default_factory=lambda: dict(CORE_MIME_TYPES))
     client_cache: ClientCache = field(default_factory=ClientCache)
+    # <location path> (site-relative, as written) -> {"anonymous"|"windows": enabled}, as set there.
+    authentication: dict[str, dict[str, bool]] = field(default_factory=dict)
+    # The sign-on module's registration (web.config <modules>): its preCondition, or None if absent.
+    remote_user_module: str | None = None

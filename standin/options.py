@@ -4,7 +4,7 @@ folder, HTTP.sys's connection timers and the HTTPS certificate. Every default is
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .model import Config
@@ -28,6 +28,8 @@ class Options:
     timeouts: Timeouts = Timeouts()
     # The certificate's context and ARR's description of it (X-ARR-SSL), when HTTPS is served.
     tls: tuple[ssl.SSLContext, str] | None = None
+    # The names and passwords that stand for Windows accounts (standin/authentication.py).
+    users: dict[str, str] = field(default_factory=dict)
 
     @property
     def ssl_description(self) -> str:

@@ -158,8 +158,28 @@ ELEMENTS: dict[str, dict[str, tuple]] = {
     },
 }
 
+# Authentication per path, at server level only (both sections are overrideModeDefault="Deny"):
+# <location path="..."> in server.config, its path relative to the site (Configure-Iis.ps1 puts the
+# site's name in front). Only enabled is modelled; every other attribute only at its default.
+# https://learn.microsoft.com/iis/configuration/system.webserver/security/authentication/anonymousauthentication
+# https://learn.microsoft.com/iis/configuration/system.webserver/security/authentication/windowsauthentication
+ELEMENTS.update({
+    "location": {"path": (STR, REQUIRED, True)},
+    "location/system.webServer": {},
+    "location/system.webServer/security": {},
+    "location/system.webServer/security/authentication": {},
+    "location/system.webServer/security/authentication/anonymousAuthentication": {"enabled": (BOOL, True, True)},
+    "location/system.webServer/security/authentication/windowsAuthentication": {"enabled": (BOOL, False, True)},
+    # Managed modules in the site's web.config: only the sign-on module this project ships
+    # (iis/RemoteUserHeaderModule.cs) is modelled; preCondition decides whether it runs for ARR.
+    "system.webServer/modules": {},
+    "system.webServer/modules/add": {"name": (STR, REQUIRED, True), "type": (STR, REQUIRED, True),
+                                     "preCondition": (STR, "", True)},
+})
+
 # Sections IIS only accepts at server level (applicationHost.config): allowDefinition="AppHostOnly"
 # for <proxy>, and <allowedServerVariables> is locked (overrideModeDefault="Deny").
-SERVER_ONLY = ("system.webServer/proxy", "system.webServer/rewrite/allowedServerVariables", "system.applicationHost")
+SERVER_ONLY = ("system.webServer/proxy", "system.webServer/rewrite/allowedServerVariables", "system.applicationHost",
+               "location")
 # The site's web.config holds the distributed rules; the server settings file never does here.
 SITE_ONLY = ("system.webServer/rewrite/rules", "system.webServer/rewrite/rewriteMaps")

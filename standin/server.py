@@ -13,6 +13,7 @@ from aiohttp import web
 from . import filtering
 from .answers import Answers
 from .arr import Arr
+from .authentication import Authentication
 from .engine import evaluate
 from .http_sys import LISTEN_BACKLOG, HttpSys, Response, parse_listen
 from .options import Options
@@ -36,6 +37,7 @@ class StandIn:
         self.answers = Answers(self.config)
         self.site = Site(self.config, options.site_root, self.answers)
         self.arr = Arr(self.config, self.answers, options.timeouts, options.ssl_description)
+        self.authentication = Authentication(self.config, options.users)
 
     async def start(self):
         await self.arr.start()
@@ -109,6 +111,11 @@ class StandIn:
                     outcome.substatus)
         if outcome.kind == "redirect":
             return self.answers.redirect(outcome.status, outcome.url), 0
+        # Rules run at BeginRequest; authentication after them, then the sign-on module (B76, B77).
+        verdict = self.authentication.authenticate(req.path, req.header("Authorization"))
+        if verdict.substatus is not None:
+            return self.answers.unauthorized(verdict.substatus), verdict.substatus
+        outcome.header_changes.update(self.authentication.header_changes(req.headers, verdict.user))
         if outcome.kind == "proxy":
             return await self.arr.forward(http, req, outcome)
         return self.site.serve(http.method, outcome.url.partition("?")[0]), 0

@@ -2,14 +2,18 @@
 import pytest
 
 from tests.paths import stack_settings
+from tests.smoke import sign_on
 from tests.smoke.stack import Stack
 
 HEALTH_TIMEOUT = {"linux": 120, "windows": 600}
 
 
 @pytest.fixture(scope="session")
-def stack(tls, live):
-    s = Stack({"APP_DIAGNOSTICS": "true", "TLS_CERT_DIR": tls["TLS_CERT_DIR"]}, say=live)
+def stack(tls, live, tmp_path_factory):
+    overrides = {"APP_DIAGNOSTICS": "true", "TLS_CERT_DIR": tls["TLS_CERT_DIR"]}
+    if sign_on.enabled(stack_settings()):
+        overrides["SIGN_ON_USERS_FILE"] = sign_on.write_users_file(tmp_path_factory.mktemp("sign-on"))
+    s = Stack(overrides, say=live)
     live(f"smoke: {s.os_type} engine, compose files {s.files}, prefix /{s.settings['APP_PREFIX']}, "
         f"app port {s.settings['APP_PORT']}")
     s.build()
@@ -19,6 +23,8 @@ def stack(tls, live):
         s.check_addresses()
         seconds = s.wait_healthy(HEALTH_TIMEOUT[s.os_type])
         live(f"smoke: stack healthy after {seconds:.1f}s")
+        if sign_on.enabled(s.settings) and s.os_type == "windows":
+            sign_on.create_account(s)
         yield s
     finally:
         s.down()
@@ -64,9 +70,13 @@ def pytest_sessionfinish(session, exitstatus):
 
 def pytest_collection_modifyitems(config, items):
     """A module that tests one hosted app declares APP_MODULE; it runs when that app is deployed
-    (scripts/test runs the suite once per app). Deselected, not skipped: it belongs to another run."""
-    deployed = stack_settings()["APP_MODULE"]
-    other = [i for i in items if getattr(i.module, "APP_MODULE", deployed) != deployed]
+    (scripts/test runs the suite once per app). A module that declares SIGN_ON = True runs only with
+    Windows sign-on on (IIS_ALLOW_ANONYMOUS=false), and then only such modules run: the others make
+    anonymous requests. Deselected, not skipped: they belong to another run."""
+    settings = stack_settings()
+    deployed, signing_on = settings["APP_MODULE"], sign_on.enabled(settings)
+    other = [i for i in items if getattr(i.module, "APP_MODULE", deployed) != deployed
+             or getattr(i.module, "SIGN_ON", False) != signing_on]
     if other:
         config.hook.pytest_deselected(items=other)
         items[:] = [i for i in items if i not in other]

@@ -14,12 +14,16 @@ from pathlib import Path
 import docker
 
 from tests.paths import ROOT, stack_settings
+from tests.smoke import sign_on
 
 PROJECT = "flask-iis-smoke"
 # Each stack with its HTTPS override: a read-only certificate folder, mounted where that OS's IIS
 # (or the stand-in) looks for it. Windows cannot bind-mount single files, so no compose secrets.
 COMPOSE_FILES = {"windows": ["docker-compose.yml", "docker-compose.https.yml"],
                  "linux": ["docker-compose.linux.yml", "docker-compose.linux.https.yml"]}
+# With Windows sign-on on (IIS_ALLOW_ANONYMOUS=false): on Linux the stand-in's test accounts
+# (tests/smoke/sign_on.py); on Windows the accounts are created in the running IIS container.
+SIGN_ON_FILES = {"windows": [], "linux": ["tests/smoke/compose.sign-on.linux.yml"]}
 # Every container's log is written here before the stack is torn down (the Windows workflow
 # uploads it: once the stack is down, `docker compose logs` has nothing left to show).
 LOG_DIR = ROOT / "logs" / "smoke"
@@ -39,7 +43,7 @@ class Stack:
         settings.update(overrides)
         self.settings = settings
         self.env = {**os.environ, **settings}
-        self.files = COMPOSE_FILES[self.os_type]
+        self.files = COMPOSE_FILES[self.os_type] + (SIGN_ON_FILES[self.os_type] if sign_on.enabled(settings) else [])
 
     # --- compose ------------------------------------------------------------------------------
 

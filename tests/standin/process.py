@@ -61,12 +61,13 @@ class StandIn:
 
 
 def run_standin(tmp_path, base_env, backend_port, *, proxy="", existing="PassThrough", max_body=30000000,
-                filtering="", pfx_password=None, extra=(), apphost=""):
+                filtering="", pfx_password=None, extra=(), apphost="", modules=""):
     """The stand-in with HTTP and HTTPS listeners: the certificate as PEM files, or as a PFX
     protected by pfx_password (the form IIS binds)."""
     site = tmp_path / "site"
     site.mkdir()
-    (site / "web.config").write_text(WEB.format(port=backend_port))
+    web = WEB.format(port=backend_port)
+    (site / "web.config").write_text(web.replace("</rewrite>", "</rewrite>" + modules, 1))
     (site / "iisstart.htm").write_text("start page")
     (tmp_path / "server.config").write_text(SERVER.format(proxy=proxy, existing=existing, max_body=max_body,
                                                           filtering=filtering, apphost=apphost))

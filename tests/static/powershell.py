@@ -58,6 +58,7 @@ class Command:
     (None for a switch)."""
     name: str
     parameters: dict[str, str | None] = field(default_factory=dict)
+    arguments: list[str] = field(default_factory=list)  # positional, in order
     node: Node | None = None
 
     def conditions(self) -> list[str]:
@@ -75,10 +76,15 @@ def commands(tree: Node) -> list[Command]:
         command = Command(name, node=node)
         elements = [c for n in node.children if n.field == "command_elements" for c in n.children
                     if c.type != "command_argument_sep"]
+        taken = set()
         for i, element in enumerate(elements):
             if element.type == "command_parameter":
                 following = elements[i + 1] if i + 1 < len(elements) else None
                 is_value = following is not None and following.type != "command_parameter"
                 command.parameters[element.text.lower()] = following.text if is_value else None
+                if is_value:
+                    taken.add(i + 1)
+            elif i not in taken:
+                command.arguments.append(element.text)
         found.append(command)
     return found

@@ -64,9 +64,41 @@ def test_configure_adds_a_collection_entry_only_when_it_is_missing(tmp_path):
 def test_a_configure_script_that_adds_entries_at_every_start_is_caught(tmp_path):
     source = CONFIGURE.read_text()
     guarded = ("            if (-not $existing) {\n"
-               "                Add-WebConfigurationProperty -PSPath $apphost -Filter $Filter -Name '.' -Value $entry\n"
+               "                Add-WebConfigurationProperty -PSPath $apphost @at -Filter $Filter -Name '.' -Value $entry\n"
                "            }\n")
     assert guarded in source
-    unguarded = source.replace(guarded, "            Add-WebConfigurationProperty -PSPath $apphost -Filter $Filter"
+    unguarded = source.replace(guarded, "            Add-WebConfigurationProperty -PSPath $apphost @at -Filter $Filter"
                                         " -Name '.' -Value $entry\n")
     assert entry_problems(unguarded, tmp_path) == ["Add-WebConfigurationProperty runs whether or not the entry exists"]
+
+
+def location_problems(source: str, tmp_path) -> list[str]:
+    """server.config's <location> sections go to IIS for that path of the site: every IIS
+    configuration command in Set-ServerElement takes the location (splatted as @at), and each
+    <location> is applied under the site's name (docs/windows.md W31)."""
+    tree = syntax_tree(source, tmp_path)
+    found = commands(tree)
+    problems = []
+    for name in ("Set-WebConfigurationProperty", "Get-WebConfiguration", "Add-WebConfigurationProperty"):
+        for command in (c for c in found if c.name == name):
+            if "@at" not in command.arguments:
+                problems.append(f"{name} without the location: a <location> section would apply to the whole server")
+    groups = [c for c in found if c.name == "Set-ServerGroups"]
+    if not any(c.arguments[:1] == ["$location"] and "$SiteName/" in "".join(c.arguments[1:]) for c in groups):
+        problems.append("no <location> is applied under the site's name")
+    return problems
+
+
+def test_configure_applies_each_location_to_its_path(tmp_path):
+    assert location_problems(CONFIGURE.read_text(), tmp_path) == []
+
+
+@pytest.mark.parametrize("old,new,problem", [
+    ("Set-WebConfigurationProperty -PSPath $apphost @at ", "Set-WebConfigurationProperty -PSPath $apphost ",
+     "whole server"),
+    ("    Set-ServerGroups $location (", "    Set-ServerGroups $server.configuration (", "under the site's name"),
+], ids=["no-location-on-set", "locations-not-applied"])
+def test_a_configure_script_that_ignores_locations_is_caught(tmp_path, old, new, problem):
+    source = CONFIGURE.read_text()
+    assert old in source
+    assert any(problem in p for p in location_problems(source.replace(old, new), tmp_path))

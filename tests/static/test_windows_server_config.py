@@ -22,7 +22,7 @@ foreach ($section in $server.configuration.'system.webServer'.ChildNodes) {
 def script_problems(script: str) -> list[str]:
     problems = []
     if re.search(r"\$server\.configuration\.'system\.webServer'\.ChildNodes", script) or \
-            "foreach ($group in $server.configuration.ChildNodes)" not in script:
+            "foreach ($group in $Parent.ChildNodes)" not in script:
         problems.append("applies system.webServer only: system.applicationHost (log custom fields) is ignored")
     if "add[@name=" in script or "add[@$($key.Name)='$($key.Value)']" not in script:
         problems.append("finds collection entries by @name only: a customFields entry is added again at every start")

@@ -1,0 +1,54 @@
+"""Windows sign-on in the smoke suite: a test account and requests signed in as it. On Linux the
+stand-in stands in for Windows Authentication with HTTP Basic against a users file (docs/standin.md
+B76); on Windows a local account is created in the IIS container and requests sign in with NTLM
+through curl.exe, the way a user's browser would."""
+from __future__ import annotations
+
+import base64
+import subprocess
+
+# A test account only: created for a smoke run and gone with its container.
+USER, PASSWORD = "smoke-user", "Sm0ke-Test-0nly!"
+LINUX_NAME = "FLASKIIS\\" + USER  # a domain-qualified name, as Windows gives the app
+
+
+def enabled(settings: dict) -> bool:
+    return settings["IIS_ALLOW_ANONYMOUS"] == "false"
+
+
+def write_users_file(folder) -> str:
+    path = folder / "users"
+    path.write_text(f"{LINUX_NAME}:{PASSWORD}\n")
+    path.chmod(0o644)  # read by the stand-in's user
+    return str(path)
+
+
+def create_account(stack) -> None:
+    """Windows: a local account in the IIS container (a non-empty password: accounts without one may
+    only log on at the console)."""
+    result = stack.container("iis").exec_run(["net", "user", USER, PASSWORD, "/add"])
+    assert result.exit_code == 0, result.output.decode(errors="replace")
+
+
+def basic_header() -> str:
+    return "Basic " + base64.b64encode(f"{LINUX_NAME}:{PASSWORD}".encode()).decode()
+
+
+def get(os_type: str, url: str, headers: dict | None = None) -> tuple[int, str]:
+    """A GET signed in as the test account: (status, body)."""
+    headers = dict(headers or {})
+    if os_type == "linux":
+        import requests
+
+        r = requests.get(url, headers={**headers, "Authorization": basic_header()}, timeout=30)
+        return r.status_code, r.text
+    extra = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+    out = subprocess.run(["curl.exe", "-s", "--ntlm", "-u", f"{USER}:{PASSWORD}", "-w", "\n%{http_code}", *extra, url],
+                         capture_output=True, text=True, timeout=60)
+    body, _, status = out.stdout.rpartition("\n")
+    return int(status or 0), body
+
+
+def user_name_matches(name: str | None) -> bool:
+    """MACHINE\\smoke-user on Windows (the container's name in front), FLASKIIS\\smoke-user here."""
+    return bool(name) and "\\" in name and name.rsplit("\\", 1)[1].lower() == USER

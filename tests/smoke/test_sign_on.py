@@ -1,0 +1,51 @@
+"""Windows sign-on through the whole stack (README: Windows sign-on), for any hosted app: run with
+IIS_ALLOW_ANONYMOUS=false (scripts/test's last smoke run; the Windows workflow's sign-on step).
+Without credentials IIS challenges; signed in, the app gets the user as REMOTE_USER and never a
+name a client wrote; the health path stays open for the healthchecks."""
+import json
+
+import requests
+
+from tests.smoke import sign_on
+
+SIGN_ON = True
+
+
+def test_without_credentials_iis_challenges_with_negotiate_and_ntlm(base, prefix):
+    r = requests.get(f"{base}{prefix}/", timeout=30)
+    assert r.status_code == 401
+    challenges = [v.strip() for v in r.headers.get("WWW-Authenticate", "").split(",")]
+    assert challenges[:2] == ["Negotiate", "NTLM"], r.headers
+
+
+def test_the_health_path_stays_anonymous_for_the_healthchecks(stack, base, prefix):
+    r = requests.get(f"{base}{prefix}/health", timeout=30)
+    assert (r.status_code, r.json()) == (200, {"status": "ok"})
+    assert stack.container("iis").attrs["State"]["Health"]["Status"] == "healthy"
+
+
+def test_the_signed_in_user_reaches_the_app_as_remote_user(stack, base, prefix):
+    status, body = sign_on.get(stack.os_type, f"{base}{prefix}/_diagnostics")
+    assert status == 200, body
+    seen = json.loads(body)
+    assert sign_on.user_name_matches(seen["remote_user"]), seen["remote_user"]
+    assert not any(k.lower().replace("_", "-") == "x-remote-user" for k in seen["headers"]), seen["headers"]
+
+
+def test_a_name_the_client_writes_never_reaches_the_app(stack, base, prefix):
+    forged = {"X-Remote-User": "CORP\\administrator", "X_Remote_User": "CORP\\administrator"}
+    status, body = sign_on.get(stack.os_type, f"{base}{prefix}/_diagnostics", headers=forged)
+    assert status == 200, body
+    assert sign_on.user_name_matches(json.loads(body)["remote_user"])
+    assert requests.get(f"{base}{prefix}/_diagnostics", headers=forged, timeout=30).status_code == 401
+
+
+def test_static_files_are_behind_the_same_sign_on(stack, base, prefix, s):
+    """The app's static files are its own: served by IIS, but to signed-in users only."""
+    from tests.paths import ROOT
+
+    folder = ROOT / s["APP_STATIC_DIR"]
+    sample = sorted(p for p in folder.rglob("*") if p.is_file())[0].relative_to(folder).as_posix()
+    assert requests.get(f"{base}{prefix}/static/{sample}", timeout=30).status_code == 401
+    status, _ = sign_on.get(stack.os_type, f"{base}{prefix}/static/{sample}")
+    assert status == 200

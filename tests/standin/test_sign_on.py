@@ -1,0 +1,111 @@
+"""Windows sign-on as the stand-in models it (docs/standin.md B76, B77): authentication per
+<location> after the rules ran, HTTP Basic against a users file standing for Windows accounts,
+IIS's 401 with its two challenges, and the sign-on module's header contract."""
+import base64
+import json
+import subprocess
+import sys
+
+import pytest
+
+from standin.config import ConfigError, load
+from tests.paths import ROOT
+from tests.standin.process import run_standin, seen
+from tests.support import stop
+
+# Anonymous off for the site, on again for the health path (and the start page the test harness polls):
+# the project's server.config shape.
+LOCATIONS = """
+<location path=""><system.webServer><security><authentication>
+  <anonymousAuthentication enabled="false" /><windowsAuthentication enabled="true" />
+</authentication></security></system.webServer></location>
+<location path="api/health"><system.webServer><security><authentication>
+  <anonymousAuthentication enabled="true" />
+</authentication></security></system.webServer></location>
+<location path="iisstart.htm"><system.webServer><security><authentication>
+  <anonymousAuthentication enabled="true" />
+</authentication></security></system.webServer></location>"""
+MODULE = '<modules><add name="RemoteUserHeader" type="RemoteUserHeaderModule" {extra}/></modules>'
+
+
+ALICE = "CORP\\alice"
+
+
+def basic(name, password):
+    return "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()
+
+
+@pytest.fixture
+def signed(tmp_path, base_env, backend):
+    users = tmp_path / "users"
+    users.write_text("# test accounts\nCORP\\alice:wonderland\n")
+    s = run_standin(tmp_path, base_env, backend, apphost=LOCATIONS, modules=MODULE.format(extra=""),
+                    extra=["--users-file", str(users)])
+    yield s
+    stop(s.proc)
+
+
+def test_B76_without_credentials_iis_challenges_with_negotiate_and_ntlm(signed):
+    resp, body = signed.get("/api/x")
+    assert resp.status == 401 and b"401.2" in body
+    assert resp.headers.get_all("WWW-Authenticate") == ["Negotiate", "NTLM"]
+
+
+def test_B76_wrong_credentials_are_401_1(signed):
+    resp, body = signed.get("/api/x", headers={"Authorization": basic("CORP\\alice", "nope")})
+    assert resp.status == 401 and b"401.1" in body
+
+
+def test_B76_a_path_with_anonymous_on_needs_no_credentials(signed):
+    resp, _ = signed.get("/api/health")
+    assert resp.status == 200
+
+
+def test_B77_the_signed_in_name_reaches_the_backend_and_a_clients_copy_never_does(signed):
+    resp, body = signed.get("/api/x", headers={"Authorization": basic("CORP\\alice", "wonderland"),
+                                               "X-Remote-User": "CORP\\mallory", "X_Remote_User": "CORP\\eve"})
+    assert resp.status == 200
+    headers = json.loads(body)["headers"]
+    assert [v for k, v in headers if k.lower().replace("_", "-") == "x-remote-user"] == ["CORP\\alice"]
+
+
+def test_B77_anonymous_requests_carry_no_user_even_if_the_client_sends_one(signed):
+    resp, body = signed.get("/api/health", headers={"X-Remote-User": "CORP\\mallory"})
+    assert "x-remote-user" not in seen(body)["headers"]
+
+
+def test_B77_a_module_with_the_managed_handler_precondition_never_runs_for_arr(tmp_path, base_env, backend):
+    """ARR's handler is native: a module registered for managed handlers only is skipped."""
+    users = tmp_path / "users"
+    users.write_text("CORP\\alice:wonderland\n")
+    s = run_standin(tmp_path, base_env, backend, apphost=LOCATIONS,
+                    modules=MODULE.format(extra='preCondition="managedHandler" '), extra=["--users-file", str(users)])
+    try:
+        resp, body = s.get("/api/x", headers={"Authorization": basic("CORP\\alice", "wonderland"),
+                                              "X-Remote-User": "CORP\\mallory"})
+        assert seen(body)["headers"]["x-remote-user"] == "CORP\\mallory"  # passed on untouched: the danger
+    finally:
+        stop(s.proc)
+
+
+def test_B77_only_the_sign_on_module_is_modelled(tmp_path):
+    web = tmp_path / "web.config"
+    web.write_text('<configuration><system.webServer><modules><add name="x" type="Other.Module" /></modules>'
+                   "</system.webServer></configuration>")
+    with pytest.raises(ConfigError, match="module type 'Other.Module' is not modelled"):
+        load(web)
+
+
+def test_B76_the_dry_run_shows_the_user_and_the_headers(tmp_path, base_env):
+    server, web, users = tmp_path / "server.config", tmp_path / "web.config", tmp_path / "users"
+    server.write_text(f"<configuration>{LOCATIONS}</configuration>")
+    web.write_text("<configuration><system.webServer>" + MODULE.format(extra="") + "</system.webServer></configuration>")
+    users.write_text("CORP\\alice:wonderland\n")
+    out = subprocess.run([sys.executable, "-m", "standin", "test", "--web-config", str(web), "--settings", str(server),
+                          "--users-file", str(users), "-H", "Authorization: " + basic(ALICE, "wonderland"),
+                          "-H", "X_Remote_User: x", "http://h/page"], cwd=ROOT, env=base_env, capture_output=True,
+                         text=True, timeout=60)
+    auth = json.loads(out.stdout)["authentication"]
+    assert (auth["user"], auth["windows"], auth["anonymous"], auth["status"]) == ("CORP\\alice", True, False, None)
+    assert auth["request_headers_set"] == {"x-remote-user": "CORP\\alice"}
+    assert auth["request_headers_removed"] == ["x_remote_user"]
