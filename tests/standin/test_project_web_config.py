@@ -124,3 +124,19 @@ def test_the_static_cache_max_age_setting_reaches_client_cache(project_env):
     config = load(WEB_CONFIG, SERVER_CONFIG, expand_env=True, environ={**project_env, "STATIC_CACHE_MAX_AGE": "2.00:00:30"})
     assert (config.client_cache.mode, config.client_cache.max_age) == ("UseMaxAge", 2 * 86400 + 30)
     assert config.mime_types[".js"] == "text/javascript" and config.mime_types[".woff2"] == "font/woff2"
+
+
+@pytest.mark.parametrize("allow,expected", [
+    ("true", {"/": (True, True), "/{p}/x": (True, True), "/{p}/health": (True, True)}),
+    ("false", {"/": (False, True), "/{p}/x": (False, True), "/{p}/static/a.css": (False, True),
+               "/{p}/health": (True, True), "/{p}/healthy": (False, True)}),
+])
+def test_anonymous_access_is_off_only_where_sign_on_asks_for_it(project_env, prefix, allow, expected):
+    """The project's server.config (README: Windows sign-on): Windows Authentication on for the
+    site, anonymous access per IIS_ALLOW_ANONYMOUS, and the health path always anonymous."""
+    from standin.authentication import Authentication
+
+    config = load(WEB_CONFIG, SERVER_CONFIG, expand_env=True, environ={**project_env, "IIS_ALLOW_ANONYMOUS": allow})
+    auth = Authentication(config, {})
+    assert {path: auth.enabled(path.format(p=prefix)) for path in expected} == expected
+    assert config.remote_user_module == ""  # registered, without a precondition: it runs for ARR
