@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import sys
 import tempfile
@@ -278,6 +279,8 @@ class HostingRoutes:
             as_received=request.environ.get("werkzeug.proxy_fix.orig", {}),
             # Which container answered: a swarm's replicas each have their own host name.
             server=socket.gethostname(),
+            # Which process answered: waitress' workers share one address (app/workers.py).
+            process=os.getpid(),
         ))
 
     def redirect(self, request):

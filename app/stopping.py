@@ -1,5 +1,6 @@
-"""How a stop reaches the app's drain: a console control event on Windows (what `docker stop` sends
-there), SIGTERM or SIGINT elsewhere. Both end in the same call, on_stop_event."""
+"""How a stop reaches the app: a console control event on Windows (what `docker stop` sends there),
+SIGTERM or SIGINT elsewhere. Both end in the same call, on_stop_event, which runs the given stop
+(a waitress drain, or the workers' stop) and returns once it is done."""
 from __future__ import annotations
 
 import ctypes
@@ -14,22 +15,23 @@ CTRL_C_EVENT, CTRL_BREAK_EVENT, CTRL_CLOSE_EVENT, CTRL_LOGOFF_EVENT, CTRL_SHUTDO
 STOP_EVENTS = frozenset({CTRL_C_EVENT, CTRL_BREAK_EVENT, CTRL_CLOSE_EVENT, CTRL_SHUTDOWN_EVENT})
 
 
-def on_stop_event(drain, event: int) -> bool:
-    """A console control handler's body: for a stop event, drain (blocking) and say it was handled;
+def on_stop_event(stop, event: int) -> bool:
+    """A console control handler's body: for a stop event, stop (blocking) and say it was handled;
     any other event goes to the next handler. Windows calls it on a thread of its own."""
     if event not in STOP_EVENTS:
         return False
-    drain.run()
+    stop()
     return True
 
 
-def install(drain) -> None:
+def install(stop) -> None:
+    """stop: a callable that returns once the process may end (it may be called more than once)."""
     if os.name == "nt":
-        _install_console_handler(drain)
+        _install_console_handler(stop)
     else:
-        # A signal handler runs in the main thread, which is waitress' loop: drain beside it.
+        # A signal handler runs in the main thread, which is the server's loop: stop beside it.
         def on_signal(signum, frame):
-            threading.Thread(target=on_stop_event, args=(drain, CTRL_SHUTDOWN_EVENT), daemon=True).start()
+            threading.Thread(target=on_stop_event, args=(stop, CTRL_SHUTDOWN_EVENT), daemon=True).start()
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
@@ -39,11 +41,11 @@ def install(drain) -> None:
 _handler = None
 
 
-def _install_console_handler(drain) -> None:
+def _install_console_handler(stop) -> None:
     """SetConsoleCtrlHandler(HandlerRoutine, TRUE) through ctypes (Microsoft, "SetConsoleCtrlHandler
     function"): BOOL WINAPI HandlerRoutine(DWORD dwCtrlType)."""
     global _handler
     routine = ctypes.WINFUNCTYPE(ctypes.c_int, ctypes.c_ulong)
-    _handler = routine(lambda event: 1 if on_stop_event(drain, event) else 0)
+    _handler = routine(lambda event: 1 if on_stop_event(stop, event) else 0)
     if not ctypes.windll.kernel32.SetConsoleCtrlHandler(_handler, 1):
         raise ctypes.WinError()

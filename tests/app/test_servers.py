@@ -1,5 +1,6 @@
 """The real app servers on loopback: the launcher under gunicorn and waitress, the config error exit."""
 import json
+import os
 import subprocess
 import sys
 import urllib.request
@@ -242,3 +243,74 @@ def test_remote_user_only_from_iis_and_never_from_another_spelling(server, app_s
     assert remote_user("X-Remote-User: CORP\\alice") == "CORP\\alice"
     assert remote_user("X_Remote_User: CORP\\mallory") is None
     assert remote_user("X_Remote_User: CORP\\mallory", "X-Remote-User: CORP\\alice") == "CORP\\alice"
+
+
+def worker_pids(launcher_pid: int) -> set[int]:
+    """The launcher's child processes that are workers (multiprocessing's spawn also starts a
+    resource tracker, which runs no app)."""
+    children = open(f"/proc/{launcher_pid}/task/{launcher_pid}/children").read().split()
+    return {int(pid) for pid in children
+            if "spawn_main" in open(f"/proc/{pid}/cmdline").read().replace("\0", " ")}
+
+
+def test_waitress_workers_share_one_address_and_all_answer(app_server):
+    """APP_WORKERS for waitress (app/workers.py): several processes behind one socket, the same
+    launcher code as on Windows, where spawn is the only start method."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.support import wait_until
+
+    s = app_server("waitress", APP_WORKERS="3", APP_DIAGNOSTICS="true")
+    wait_until(lambda: len(worker_pids(s.proc.pid)) == 3, 30, "three workers")
+
+    def process(_):
+        with urllib.request.urlopen(s.url("/_diagnostics"), timeout=10) as r:
+            return json.load(r)["process"]
+
+    with ThreadPoolExecutor(12) as pool:
+        answered = set(pool.map(process, range(300)))
+    assert answered <= worker_pids(s.proc.pid) and len(answered) >= 2, answered
+
+
+def test_a_killed_waitress_worker_is_replaced(app_server):
+    import signal
+
+    from tests.support import wait_until
+
+    s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true")
+    wait_until(lambda: len(worker_pids(s.proc.pid)) == 2, 30, "two workers")
+    before = worker_pids(s.proc.pid)
+    victim = sorted(before)[0]
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: len(worker_pids(s.proc.pid)) == 2 and victim not in worker_pids(s.proc.pid), 30,
+               "the killed worker to be replaced")
+    with urllib.request.urlopen(s.url("/health"), timeout=10) as r:
+        assert r.status == 200
+    assert "exited with -9: starting another" in s.log.read_text()
+
+
+def test_waitress_workers_stop_together_and_finish_what_is_in_flight(app_server):
+    import signal
+    import threading
+
+    from tests.support import wait_until
+
+    s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true")
+    wait_until(lambda: len(worker_pids(s.proc.pid)) == 2, 30, "two workers")
+    workers = worker_pids(s.proc.pid)
+    result = {}
+
+    def slow_request():
+        with urllib.request.urlopen(s.url("/_diagnostics?delay=2"), timeout=30) as r:
+            result["status"] = r.status
+
+    client = threading.Thread(target=slow_request)
+    client.start()
+    wait_until(lambda: "request in flight" in s.log.read_text(), 15, "the request to be in flight")
+    s.proc.send_signal(signal.SIGTERM)
+    wait_until(lambda: refused(s.port), 10, "new connections to be refused")
+    client.join(timeout=30)
+    assert result.get("status") == 200, s.log.read_text()
+    assert s.proc.wait(timeout=15) == 0, s.log.read_text()
+    assert not any(os.path.exists(f"/proc/{pid}") and "zombie" not in open(f"/proc/{pid}/status").read().lower()
+                   for pid in workers)

@@ -18,7 +18,7 @@ class Recorder:
 @pytest.mark.parametrize("event", sorted(stopping.STOP_EVENTS))
 def test_stop_events_drain_and_are_handled(event):
     drain = Recorder()
-    assert stopping.on_stop_event(drain, event) is True and drain.runs == 1
+    assert stopping.on_stop_event(drain.run, event) is True and drain.runs == 1
 
 
 def test_the_event_docker_stop_sends_on_windows_is_a_stop_event():
@@ -28,4 +28,4 @@ def test_the_event_docker_stop_sends_on_windows_is_a_stop_event():
 
 def test_a_logoff_event_is_left_to_the_next_handler():
     drain = Recorder()
-    assert stopping.on_stop_event(drain, stopping.CTRL_LOGOFF_EVENT) is False and drain.runs == 0
+    assert stopping.on_stop_event(drain.run, stopping.CTRL_LOGOFF_EVENT) is False and drain.runs == 0

@@ -1,0 +1,79 @@
+"""waitress as this project runs it: in one process on the app's address, or, with APP_WORKERS
+above 1, as several worker processes sharing one listening socket (app/workers.py). Each process
+drains on a stop (app/drain.py, app/stopping.py)."""
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+from . import stopping
+from .config import Settings, from_env
+from .drain import Drain
+from .limits import MAX_HEADER_FIELD
+from .workers import Workers, bind
+from .wsgi import build
+
+# Open connections one waitress process serves at once; past it, it stops accepting until some
+# close. [INFERRED] kept under the 512 sockets CPython's select() handles on Windows.
+WAITRESS_CONNECTIONS = 400
+# Room in waitress' own body cap for chunk framing (chunk sizes and CRLFs), on top of twice the limit.
+WAITRESS_FRAMING_ALLOWANCE = 64 * 1024
+# Connections the kernel queues for the shared socket before a worker accepts them.
+BACKLOG = 1024
+
+
+def options(s: Settings) -> dict:
+    return dict(
+        threads=s.threads,
+        channel_timeout=s.timeout_seconds,
+        # waitress reads a whole body in its I/O loop before a thread sees the request, so slow
+        # uploads cost connections, not threads; its default of 100 connections would be the
+        # limit a few hundred slow clients reach (docs/standin.md B64).
+        connection_limit=WAITRESS_CONNECTIONS,
+        # waitress refuses a body of exactly its cap (its parser tests >=) and counts chunked
+        # framing against it, so its cap stays above MAX_BODY_BYTES: the hosting layer's BodyLimit
+        # is the exact limit, for every body, on both servers (tests/app/test_servers.py).
+        max_request_body_size=2 * s.max_body_bytes + WAITRESS_FRAMING_ALLOWANCE,
+        max_request_header_size=MAX_HEADER_FIELD * 4,
+        # Trust is decided once, in hosting.OneTrustedProxy, for both servers.
+        clear_untrusted_proxy_headers=False,
+        ident=None,
+    )
+
+
+def serve(app, s: Settings, drain_when=None, **where) -> None:
+    """One waitress process: where is listen=… or sockets=[…]. A stop (the process's own, or
+    drain_when being set) finishes what is in flight within APP_TIMEOUT_SECONDS, as gunicorn's
+    graceful_timeout."""
+    import waitress
+
+    server = waitress.create_server(app, **where, **options(s))
+    drain = Drain(server, bound=s.timeout_seconds)
+    stopping.install(drain.run)
+    if drain_when is not None:
+        threading.Thread(target=lambda: drain_when.wait() and drain.run(), daemon=True).start()
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
+
+
+def serve_on_socket(sock, drain_when) -> None:
+    """A worker process's entry point (spawned: it loads the settings and the app itself)."""
+    s = from_env()
+    _log(s)
+    serve(build(s), s, drain_when=drain_when, sockets=[sock])
+
+
+def run(app, s: Settings) -> None:
+    _log(s)
+    if s.workers == 1:
+        serve(app, s, listen=f"{s.bind_address}:{s.port}")
+        return
+    workers = Workers(bind(s.bind_address, s.port, BACKLOG), serve_on_socket, s.workers, s.timeout_seconds)
+    stopping.install(workers.stop_and_wait)
+    print(f"Serving on http://{s.bind_address}:{s.port} from {s.workers} waitress processes", flush=True)
+    workers.run()
+
+
+def _log(s: Settings) -> None:
+    logging.basicConfig(level=s.log_level.upper(), format="%(message)s", stream=sys.stdout)

@@ -1,0 +1,99 @@
+"""Several waitress processes on one listening socket (APP_WORKERS), so that the app's Python work
+uses more than one core: the launcher binds the address once, starts the workers with the socket,
+replaces one that dies, and stops them together, each draining what it is answering.
+
+The socket reaches each worker through multiprocessing's "spawn" start method, the only one Windows
+has: Python pickles a socket for a child with socket.share() and socket.fromshare() on Windows and by
+passing its file descriptor elsewhere (Python documentation, socket.share; multiprocessing), so the
+same code runs on both, and Linux tests it. waitress serves sockets it is given (its `sockets`
+setting). One address, no second port, nothing to change in IIS."""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import socket
+import threading
+import time
+
+log = logging.getLogger("app.workers")
+
+# A worker that dies within this many seconds of its start is replaced only after the same pause:
+# an app that cannot start must not become a busy loop of restarts.
+RESTART_PAUSE = 1.0
+
+
+def bind(host: str, port: int, backlog: int) -> socket.socket:
+    """The one listening socket, bound in the launcher before any worker starts."""
+    return socket.create_server((host, port), backlog=backlog, reuse_port=False)
+
+
+def _worker(sock: socket.socket, serve, stop) -> None:
+    """A worker process: serve(sock, stop) runs waitress on the launcher's socket and drains once the
+    launcher sets stop (a multiprocessing Event)."""
+    serve(sock, stop)
+
+
+class Workers:
+    """count waitress processes on sock, each running serve(sock, stop) (a picklable, module-level
+    callable); stop is one Event for all of them, set when they are to drain and end."""
+
+    def __init__(self, sock: socket.socket, serve, count: int, bound: float):
+        self.sock, self.serve, self.count, self.bound = sock, serve, count, bound
+        self.context = multiprocessing.get_context("spawn")
+        self.processes: list = []
+        self.stopping = threading.Event()
+        self.done = threading.Event()
+        self.drain = self.context.Event()
+
+    def start_one(self):
+        process = self.context.Process(target=_worker, args=(self.sock, self.serve, self.drain), daemon=False)
+        process.start()
+        process.started = time.monotonic()
+        self.processes.append(process)
+        log.warning("app: worker %s started (%s of %s)", process.pid, len(self.processes), self.count)
+
+    def run(self) -> int:
+        """Starts the workers and keeps their number until stop() is called; returns 0."""
+        for _ in range(self.count):
+            self.start_one()
+        while not self.stopping.is_set():
+            multiprocessing.connection.wait([p.sentinel for p in self.processes], timeout=0.5)
+            for process in [p for p in self.processes if not p.is_alive()]:
+                self.processes.remove(process)
+                if self.stopping.is_set():
+                    continue
+                log.warning("app: worker %s exited with %s: starting another", process.pid, process.exitcode)
+                if time.monotonic() - process.started < RESTART_PAUSE:
+                    self.stopping.wait(RESTART_PAUSE)
+                if not self.stopping.is_set():
+                    self.start_one()
+        return self.wait_for_workers()
+
+    def stop(self) -> None:
+        """Stops replacing workers and tells each to drain, through the shared Event: the same on
+        every OS (a container's stop reaches the launcher only on Linux, and Windows' console events
+        are not a way to address one process)."""
+        self.stopping.set()
+        # The launcher's copy of the listening socket goes first, so that once each worker has
+        # closed its own, new connections are refused instead of queueing for nobody.
+        self.sock.close()
+        self.drain.set()
+
+    def stop_and_wait(self) -> None:
+        """The launcher's stop: the workers drain, and this returns once run() has finished."""
+        self.stop()
+        self.done.wait()
+
+    def wait_for_workers(self) -> int:
+        """Waits for the draining workers (their own bound, and a second more), then ends the rest."""
+        deadline = time.monotonic() + self.bound + 1
+        for process in list(self.processes):
+            process.join(max(0.0, deadline - time.monotonic()))
+        for process in self.processes:
+            if process.is_alive():
+                log.warning("app: worker %s did not stop within %ss: ended", process.pid, self.bound)
+                process.kill()
+                process.join()
+        self.done.set()
+        return 0
