@@ -163,13 +163,19 @@ def test_app_timeout_does_not_cut_a_running_request(server, app_server):
     assert time.monotonic() - started >= 5
 
 
-def test_waitress_keeps_serving_while_200_uploads_trickle(app_server):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_waitress_keeps_serving_while_200_uploads_trickle(app_server, workers):
     """The Windows app server behind IIS: slow bodies are read in waitress' I/O loop (no thread
-    waits on them), and 200 of them stay under its connection limit, so other requests go on."""
+    waits on them), and 200 of them stay under its connection limit, so other requests go on; in
+    one process or several sharing the socket."""
     import socket
     import time
 
-    s = app_server("waitress", APP_DIAGNOSTICS="true")
+    from tests.support import wait_until
+
+    s = app_server("waitress", APP_DIAGNOSTICS="true", APP_WORKERS=workers)
+    if workers != "1":
+        wait_until(lambda: len(worker_pids(s.proc.pid)) == int(workers), 30, "the workers")
     port, prefix = s.port, s.prefix
     clients = []
     try:
@@ -314,3 +320,46 @@ def test_waitress_workers_stop_together_and_finish_what_is_in_flight(app_server)
     assert s.proc.wait(timeout=15) == 0, s.log.read_text()
     assert not any(os.path.exists(f"/proc/{pid}") and "zombie" not in open(f"/proc/{pid}/status").read().lower()
                    for pid in workers)
+
+
+def test_a_worker_killed_under_load_loses_at_most_what_it_was_answering(app_server):
+    """8 clients on new connections each while one of 2 workers is killed (SIGKILL): the other goes
+    on answering, the dead one is replaced, and at most one request per client fails (the one the
+    dead worker had)."""
+    import signal
+    import threading
+
+    from tests.support import wait_until
+
+    s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true")
+    wait_until(lambda: len(worker_pids(s.proc.pid)) == 2, 30, "two workers")
+    stop, results, lock = threading.Event(), [], threading.Lock()
+
+    def client():
+        while not stop.is_set():
+            try:
+                with urllib.request.urlopen(s.url("/_diagnostics"), timeout=10) as r:
+                    outcome = r.status
+            except OSError as exc:
+                outcome = repr(exc)
+            with lock:
+                results.append(outcome)
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_until(lambda: len(results) >= 200, 30, "traffic before the kill")
+        victim = sorted(worker_pids(s.proc.pid))[0]
+        os.kill(victim, signal.SIGKILL)
+        wait_until(lambda: len(worker_pids(s.proc.pid)) == 2 and victim not in worker_pids(s.proc.pid), 30,
+                   "the replacement")
+        count = len(results)
+        wait_until(lambda: len(results) >= count + 200, 30, "traffic after the replacement")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    failed = [r for r in results if r != 200]
+    print(f"killed worker under load: {len(results)} requests, {len(failed)} failed {failed[:3]}")
+    assert len(failed) <= len(threads), failed[:8]
