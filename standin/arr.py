@@ -18,7 +18,7 @@ from aiohttp import web
 from . import filtering
 from .answers import Answers
 from .arr_headers import ArrHeaders
-from .http_sys import Response, StreamResponse
+from .http_sys import MalformedBody, Response, StreamResponse, bad_request
 from .model import Config
 from .options import Timeouts
 from .request import Request
@@ -44,7 +44,7 @@ class _LimitedBody:
 
     def __init__(self, content, limit: int, wait: float):
         self.content, self.limit, self.wait, self.too_large = content, limit, wait, False
-        self.head, self.seen, self.stalled = bytearray(), 0, False
+        self.head, self.seen, self.stalled, self.malformed = bytearray(), 0, False, False
 
     async def next_chunk(self) -> bytes:
         # HTTP.sys's EntityBody timer: each piece of the body must come within `wait` (B70).
@@ -52,6 +52,9 @@ class _LimitedBody:
             return await asyncio.wait_for(self.content.readany(), self.wait)
         except asyncio.TimeoutError:
             self.stalled = True
+            raise
+        except MalformedBody:
+            self.malformed = True
             raise
 
     def count(self, chunk: bytes) -> bytes:
@@ -120,7 +123,9 @@ class Arr:
                     data, chunked = body.chunks(), None if http.content_length is not None else True
             backend = await self.session.request(req.method, target, headers=headers, data=data,
                                                  allow_redirects=False, chunked=chunked)
-        except (BodyTooLarge, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (BodyTooLarge, MalformedBody, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            if body.malformed:
+                return bad_request(), 0  # the client's fault, not the backend's (B78)
             if body.stalled:
                 http.transport.abort()  # HTTP.sys drops the connection; there is no response
                 return Response(status=400), 0

@@ -49,6 +49,17 @@ class FileResponse(_IisHeaders, web.FileResponse):
     pass
 
 
+class MalformedBody(Exception):
+    """A request body that stopped being HTTP part way (a bad chunk): HTTP.sys answers 400 (B78)."""
+
+
+def bad_request() -> Response:
+    """HTTP.sys's own 400, after which it closes the connection (B68)."""
+    resp = Response(status=400, content_type="text/html", charset="us-ascii", text=HTTP_SYS_400)
+    resp.force_close()
+    return resp
+
+
 class _Connection(web_protocol.RequestHandler):
     """One client connection. What aiohttp answers itself (a request its parser refuses, or a
     handler that crashed) comes as HTTP.sys or IIS word it: a short page, no Server header, no parser
@@ -56,16 +67,28 @@ class _Connection(web_protocol.RequestHandler):
     finishes its headers (B70)."""
 
     _header_wait = None
+    # The body of the request being handled (set by the pipeline, server.StandIn.handle).
+    current_payload = None
 
     def connection_made(self, transport):
         super().connection_made(transport)
         self._header_wait = self._loop.call_later(self._manager.timeouts.header_wait, self._headers_too_slow)
 
     def data_received(self, data):
+        queued = len(self._messages)
         super().data_received(data)
         if self._header_wait is not None and self._messages:
             self._header_wait.cancel()
             self._header_wait = None
+        payload = self.current_payload
+        if payload is not None and not payload.is_eof() and any(
+                isinstance(message, web_protocol._ErrInfo) for message, _ in list(self._messages)[queued:]):
+            # aiohttp's C parser drops the body it was filling when a chunk is malformed, and only
+            # queues a 400 for after this request: without this, the request would wait for the
+            # EntityBody timer while the client waits for an answer. Ended too, so that nothing
+            # lingers to read the rest of a body that will not come.
+            payload.set_exception(MalformedBody())
+            payload.feed_eof()
 
     def connection_lost(self, exc):
         if self._header_wait is not None:
@@ -80,7 +103,7 @@ class _Connection(web_protocol.RequestHandler):
     def handle_error(self, request, status=500, exc=None, message=None):
         super().handle_error(request, status, exc, message)  # logs it; raises if a response was begun
         if status == 400:
-            resp = Response(status=400, content_type="text/html", charset="us-ascii", text=HTTP_SYS_400)
+            resp = bad_request()
         else:
             phrase, body = error_page(status, 0, "The page cannot be displayed because an internal server error"
                                                  " has occurred.")

@@ -48,7 +48,11 @@ class StandIn:
     async def handle(self, http: web.BaseRequest) -> web.StreamResponse:
         started = time.monotonic()
         req = self.request(http)
-        response, substatus = await self.respond(http, req)
+        http.protocol.current_payload = http.content
+        try:
+            response, substatus = await self.respond(http, req)
+        finally:
+            http.protocol.current_payload = None
         log.info("%s %s %s %s %s %s %s %s %d%s", time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
                  req.method, req.raw_path, req.raw_query or "-", req.server_port, req.remote_addr,
                  response.status if response is not None else 0, substatus,

@@ -8,7 +8,7 @@ from standin.options import Options
 from standin.request import Request
 from standin.server import StandIn
 from tests.standin.process import SERVER, WEB, run_standin, seen
-from tests.support import stop
+from tests.support import stop, wait_until
 from tests.wire import CASES, LEAKS, exchange
 
 
@@ -210,3 +210,25 @@ def test_B73_a_backend_that_dies_mid_body_cuts_the_client_stream(tmp_path, base_
         assert streaming.get("/api/after")[0].status == 200
     finally:
         stop(streaming.proc)
+
+
+def test_B78_a_malformed_chunk_after_the_body_began_is_400_at_once(wire):
+    """A good chunk past the stand-in's whole-body buffer (so the backend request has begun), then a
+    bad chunk size: HTTP.sys answers 400 and closes at once, and the log blames the client (a 400),
+    not a backend that did nothing wrong (a 502.3)."""
+    import socket
+    import time
+
+    big = b"a" * (1100 * 1024)
+    with socket.create_connection(("127.0.0.1", wire.port), timeout=5) as client:
+        started = time.monotonic()
+        client.sendall(b"POST /api/b78 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % len(big)
+                       + big + b"\r\nzz\r\nworld\r\n0\r\n\r\n")
+        reply = client.recv(65536)
+        took = time.monotonic() - started
+    assert reply.startswith(b"HTTP/1.1 400 "), reply[:200]
+    assert b"Server:" not in reply.split(b"\r\n\r\n")[0]
+    assert took < 1, took
+    line = wait_until(lambda: next((l for l in wire.log.read_text().splitlines() if "POST /api/b78" in l), None), 5,
+                      "the log line")
+    assert " 400 0 " in line and "/b78 failed" not in wire.log.read_text(), line
