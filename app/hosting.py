@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 import sys
 import tempfile
@@ -28,6 +29,11 @@ from .config import Settings
 
 FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT",
              "HTTP_X_FORWARDED_PREFIX", "HTTP_X_ORIGINAL_HOST", "HTTP_FORWARDED")
+# A host and optional port links can be built from: DNS labels of 1 to 63 letters, digits and
+# hyphens, 253 characters at most (RFC 1035 2.3.4; RFC 1123 2.1), or an IPv6 literal.
+VALID_HOST = re.compile(r"(?=[^:]{1,253}(:|$))[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
+                        r"(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?(?::\d{1,5})?"
+                        r"|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
 # Request bodies without a length (chunked) are spooled to disk past this size, never held whole.
 SPOOL_IN_MEMORY = 1024 * 1024
 
@@ -121,8 +127,12 @@ class OneTrustedProxy:
                 environ.pop(key, None)
             return self.direct(environ, start_response)
         environ.pop("HTTP_X_FORWARDED_HOST", None)
-        if "HTTP_X_ORIGINAL_HOST" in environ:
+        if environ.get("HTTP_X_ORIGINAL_HOST"):
             environ["HTTP_X_FORWARDED_HOST"] = environ["HTTP_X_ORIGINAL_HOST"]
+        elif "HTTP_X_ORIGINAL_HOST" in environ:
+            # IIS sent the client's Host, and it was empty (HTTP/1.0 without one): the Host IIS
+            # used to reach the app is no stand-in for it (HostingRoutes answers 400).
+            environ["HTTP_HOST"] = ""
         return self.proxied(environ, start_response)
 
 
@@ -234,13 +244,18 @@ class HostingRoutes:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
-        if path != "/health" and self.settings.allowed_hosts:
-            # An unknown Host (the client's, from IIS) gets 400, never links built from it. The
-            # healthcheck is exempt: it has no public host name.
-            try:
-                get_host(environ, trusted_hosts=self.settings.allowed_hosts)
-            except SecurityError:
-                return BadRequest("Unknown host.")(environ, start_response)
+        # The healthcheck is exempt from the host checks: it has no public host name.
+        if path != "/health":
+            # No host (an HTTP/1.0 client sends none) or one no link can be built from (a label
+            # over 63 characters): 400, never a link to "http:///" or a 500 from deep in the app.
+            if not VALID_HOST.fullmatch(environ.get("HTTP_HOST", "")):
+                return BadRequest("Missing or invalid host.")(environ, start_response)
+            # An unknown Host (the client's, from IIS) gets 400, never links built from it.
+            if self.settings.allowed_hosts:
+                try:
+                    get_host(environ, trusted_hosts=self.settings.allowed_hosts)
+                except SecurityError:
+                    return BadRequest("Unknown host.")(environ, start_response)
         route = self.routes.get(path)
         if route is None:
             return self.app(environ, start_response)

@@ -3,3 +3,6 @@ HTTP.sys takes header lines up to 16 KB (MaxFieldLength), and URLs up to 4096 + 
 
 MAX_HEADER_FIELD = 16384
 MAX_REQUEST_LINE = 8190  # gunicorn's ceiling, above what IIS forwards
+# HTTP.sys bounds the headers' bytes (MaxRequestBytes, 16 KB), not their number: 16 KB holds 4096
+# of the shortest lines, and ARR adds its own. gunicorn's default of 100 would answer 431 first.
+MAX_HEADER_LINES = 4096 + 32

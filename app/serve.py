@@ -10,7 +10,7 @@ import os
 import sys
 
 from .config import ConfigError, Settings, from_env
-from .limits import MAX_HEADER_FIELD, MAX_REQUEST_LINE
+from .limits import MAX_HEADER_FIELD, MAX_HEADER_LINES, MAX_REQUEST_LINE
 from .loader import AppLoadError
 from .wsgi import build
 
@@ -35,6 +35,7 @@ def run_gunicorn(app, s: Settings):
                 "forwarded_allow_ips": "",
                 "limit_request_line": MAX_REQUEST_LINE,
                 "limit_request_field_size": MAX_HEADER_FIELD,
+                "limit_request_fields": MAX_HEADER_LINES,
                 "worker_tmp_dir": "/dev/shm",
                 "control_socket_disable": True,
             }

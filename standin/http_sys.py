@@ -10,8 +10,11 @@ from aiohttp import hdrs, web, web_protocol
 from .errors import error_page
 from .options import Timeouts
 
-# HTTP.sys limits: MaxFieldLength and MaxRequestBytes are 16 KB each.
+# HTTP.sys limits: MaxFieldLength and MaxRequestBytes are 16 KB each. It counts the headers' bytes,
+# not their lines: 16 KB holds 4096 of the shortest ("a:" and CRLF), so no count of its own binds first
+# (aiohttp's default would refuse the 129th line).
 MAX_FIELD = 16384
+MAX_HEADERS = 16384 // 4
 # A deep accept queue (aiohttp's default is 128): a burst of connections must not drop the SYN of
 # the next client, which would cost it a one-second retransmission.
 LISTEN_BACKLOG = 1024
@@ -116,8 +119,8 @@ class HttpSys(web.Server):
     """aiohttp's low-level server with HTTP.sys's limits and timers, calling handler per request."""
 
     def __init__(self, handler, timeouts: Timeouts):
-        super().__init__(handler, max_line_size=MAX_FIELD, max_field_size=MAX_FIELD, access_log=None,
-                         keepalive_timeout=timeouts.idle_connection)
+        super().__init__(handler, max_line_size=MAX_FIELD, max_field_size=MAX_FIELD, max_headers=MAX_HEADERS,
+                         access_log=None, keepalive_timeout=timeouts.idle_connection)
         self.timeouts = timeouts
 
     def __call__(self):

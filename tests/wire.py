@@ -33,6 +33,12 @@ CASES = [
     ("no-host-http10", b"GET /api/x HTTP/1.0\r\n\r\n", 200, "RFC 9112 3.2 (Host is required from HTTP/1.1)"),
     ("absolute-form", b"GET http://public.example/api/x HTTP/1.1\r\nHost: other\r\n\r\n", 200,
      "RFC 9112 3.2.2 (absolute-form; the target's host wins)"),
+    # HTTP.sys passes these on; the app answers them (through the stack: tests/smoke/test_stack.py).
+    ("host-long-label", b"GET /api/x HTTP/1.1\r\nHost: " + b"a" * 10000 + b".example\r\n\r\n", 200,
+     f"{KB820129}: a Host within MaxFieldLength [INFERRED: HTTP.sys documents no label limit]; the app "
+     "refuses a label over 63 characters (RFC 1035 2.3.4) with 400"),
+    ("many-header-lines", b"GET /api/x HTTP/1.1\r\nHost: h\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(150))
+     + b"\r\n", 200, f"{KB820129}: MaxRequestBytes bounds the headers' bytes, not their number"),
 ]
 
 

@@ -110,3 +110,18 @@ def test_no_access_log_above_info(env, capsys):
     settings = from_env({**env, "APP_MODULE": "tests.app.wsgi_apps:plain", "APP_LOG_LEVEL": "warning"})
     Client(build(settings)).get(f"{settings.mount}/page", environ_base={"REMOTE_ADDR": IIS}).close()
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("host,status", [
+    ("intranet.example", 200), ("intranet.example:8443", 200), ("[::1]:8443", 200), ("build_01.corp", 200),
+    ("a" * 63 + ".example", 200), ("a" * 64 + ".example", 400), ("a" * 10000 + ".example", 400),
+    ("a..example", 400), ("", 400),
+])
+def test_a_host_no_link_can_be_built_from_is_400_and_health_stays_open(hosted, host, status):
+    """Hostile clients (issue 19): a label over 63 characters made werkzeug fail deep in the app (a
+    500 with a traceback), and an HTTP/1.0 request with no Host built links to "http:///"."""
+    settings, client = hosted
+    environ = {"REMOTE_ADDR": IIS, "HTTP_HOST": "app:50100"}
+    headers = {"X-Original-Host": host}  # empty: what IIS sends for an HTTP/1.0 request without Host
+    assert client.get(f"{settings.mount}/x", environ_base=environ, headers=headers).status_code == status
+    assert client.get(f"{settings.mount}/health", environ_base=environ, headers=headers).status_code == 200

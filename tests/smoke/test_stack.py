@@ -266,9 +266,11 @@ def test_slow_uploads_do_not_hold_up_other_requests(s, base, prefix):
 
 
 # Through the whole stack, the cases of tests/wire.py whose answer Microsoft or
-# the RFCs fix: the Host that ended up in Location, a smuggling vector, oversized headers.
+# the RFCs fix: the Host that ended up in Location, a smuggling vector, oversized headers; and two
+# that HTTP.sys passes on and the app refuses (a label no link can hold, an HTTP/1.0 request with
+# no Host: 400, not a 500 or a link to "http:///").
 WIRE_CASES = ("host-with-markup", "host-with-slash", "two-hosts", "no-host-http11", "length-and-chunked",
-              "headers-over-maxrequestbytes")
+              "headers-over-maxrequestbytes", "host-long-label", "no-host-http10")
 
 
 def test_hostile_requests_through_the_stack_get_400_and_leak_nothing(stack, s, base, prefix):
@@ -281,6 +283,15 @@ def test_hostile_requests_through_the_stack_get_400_and_leak_nothing(stack, s, b
         assert reply.split(b" ", 2)[1:2] == [b"400"], (case, reply[:200])
         assert not any(leak in reply for leak in LEAKS), (case, reply[:300])
     assert http_ok(f"{base}{prefix}/health")
+
+
+def test_as_many_header_lines_as_http_sys_takes_reach_the_app(s, prefix):
+    """150 short header lines: within HTTP.sys's MaxRequestBytes, so through IIS to the app, which
+    must take them too (gunicorn's own default of 100 lines would answer 431)."""
+    from tests.wire import CASES, exchange
+
+    raw = dict((c[0], c[1]) for c in CASES)["many-header-lines"].replace(b"/api/x", f"{prefix}/health".encode())
+    assert exchange(int(s["IIS_HTTP_PORT"]), raw).split(b" ", 2)[1:2] == [b"200"]
 
 
 # --- static files (iis/web.config "Static files from IIS"; README: Static files from IIS) ---------

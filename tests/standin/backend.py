@@ -105,7 +105,9 @@ def main():
     app.router.add_get("/fault", fault)
     app.router.add_get("/hop", hop)
     app.router.add_route("*", "/{tail:.*}", echo)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+    # As many header lines as the stand-in passes on (HTTP.sys counts bytes, not lines).
+    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None,
+                max_headers=8192)
 
 
 if __name__ == "__main__":
