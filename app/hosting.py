@@ -129,9 +129,11 @@ class OneTrustedProxy:
         environ.pop("HTTP_X_FORWARDED_HOST", None)
         if environ.get("HTTP_X_ORIGINAL_HOST"):
             environ["HTTP_X_FORWARDED_HOST"] = environ["HTTP_X_ORIGINAL_HOST"]
-        elif "HTTP_X_ORIGINAL_HOST" in environ:
-            # IIS sent the client's Host, and it was empty (HTTP/1.0 without one): the Host IIS
-            # used to reach the app is no stand-in for it (HostingRoutes answers 400).
+        else:
+            # IIS's rule sends the client's Host on every request it forwards; none means the
+            # client sent none (HTTP/1.0; an empty value removes the header, docs/standin.md B21).
+            # The Host IIS used to reach the app is no stand-in for it: no links to app:port
+            # (HostingRoutes answers 400).
             environ["HTTP_HOST"] = ""
         return self.proxied(environ, start_response)
 

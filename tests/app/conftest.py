@@ -4,11 +4,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from werkzeug.test import Client
 
 from app.config import from_env
 from app.wsgi import build
-from tests.app.support import IIS
+from tests.app.support import IIS, iis_client
 from tests.support import free_port, start, stop
 
 
@@ -25,7 +24,7 @@ def settings(env):
 @pytest.fixture
 def client(settings):
     """A WSGI client; requests come from IIS's address unless environ_base says otherwise."""
-    return Client(build(settings))
+    return iis_client(build(settings))
 
 
 @dataclass

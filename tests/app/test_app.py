@@ -1,9 +1,8 @@
 """The app at the WSGI level: routes, prefix, proxy trust, limits and settings."""
 import pytest
-from werkzeug.test import Client
 
 from app.config import ConfigError, from_env
-from tests.app.support import IIS
+from tests.app.support import IIS, iis_client
 
 
 def get(client, path, remote=IIS, **kw):
@@ -59,22 +58,20 @@ def test_x_forwarded_host_from_the_proxy_is_not_used_only_x_original_host(client
 
 
 def test_diagnostics_is_off_by_default(project_env):
-    from werkzeug.test import Client
 
     from app.wsgi import build
 
     settings = from_env(project_env)
     assert settings.diagnostics is False
-    assert Client(build(settings)).get(f"{settings.mount}/_diagnostics").status_code == 404
+    assert iis_client(build(settings)).get(f"{settings.mount}/_diagnostics").status_code == 404
 
 
 def test_body_over_the_limit_is_413(env):
-    from werkzeug.test import Client
 
     from app.wsgi import build
 
     settings = from_env({**env, "MAX_BODY_BYTES": "10"})
-    resp = Client(build(settings)).post(f"{settings.mount}/_diagnostics", data=b"x" * 11,
+    resp = iis_client(build(settings)).post(f"{settings.mount}/_diagnostics", data=b"x" * 11,
                                         environ_base={"REMOTE_ADDR": IIS})
     assert resp.status_code == 413
 
@@ -106,12 +103,11 @@ def test_all_problems_are_reported_at_once(env):
 
 def test_on_a_swarm_the_one_hop_is_the_private_networks_subnet(env):
     """docker-stack*.yml: IIS_ADDRESS is the overlay's subnet, which only iis and app join."""
-    from werkzeug.test import Client
 
     from app.wsgi import build
 
     settings = from_env({**env, "IIS_ADDRESS": "172.30.60.0/24"})
-    client = Client(build(settings))
+    client = iis_client(build(settings))
     headers = {"X-Forwarded-For": "203.0.113.9", "X-Original-Host": "intranet.example"}
     inside = client.get(f"{settings.mount}/_diagnostics", headers=headers,
                         environ_base={"REMOTE_ADDR": "172.30.60.7"}).json
@@ -136,5 +132,5 @@ def test_the_wsgi_module_exposes_application_as_wsgi_servers_expect(env, monkeyp
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     module = importlib.reload(app.wsgi)
-    response = Client(module.application).get(f"/{env['APP_PREFIX']}/health", environ_base={"REMOTE_ADDR": IIS})
+    response = iis_client(module.application).get(f"/{env['APP_PREFIX']}/health", environ_base={"REMOTE_ADDR": IIS})
     assert response.status_code == 200 and response.json == {"status": "ok"}

@@ -3,17 +3,16 @@ keeps /health, the diagnostics, one-hop trust, HSTS, cookie scope and the body l
 import io
 
 import pytest
-from werkzeug.test import Client
 
 from app.config import from_env
 from app.wsgi import build
-from tests.app.support import IIS
+from tests.app.support import IIS, iis_client
 
 
 @pytest.fixture
 def hosted(env):
     settings = from_env({**env, "APP_MODULE": "tests.app.wsgi_apps:plain"})
-    return settings, Client(build(settings))
+    return settings, iis_client(build(settings))
 
 
 def get(client, path, **kw):
@@ -60,7 +59,7 @@ def test_a_chunked_body_reaches_the_app_whole_and_with_its_length(hosted):
 @pytest.mark.parametrize("headers", [{"Content-Length": "11"}, {"Transfer-Encoding": "chunked"}])
 def test_a_body_over_the_limit_is_413_before_the_app_runs(env, headers):
     settings = from_env({**env, "APP_MODULE": "tests.app.wsgi_apps:plain", "MAX_BODY_BYTES": "10"})
-    resp = Client(build(settings)).post(f"{settings.mount}/up", input_stream=io.BytesIO(b"y" * 11), headers=headers,
+    resp = iis_client(build(settings)).post(f"{settings.mount}/up", input_stream=io.BytesIO(b"y" * 11), headers=headers,
                                         environ_base={"REMOTE_ADDR": IIS})
     assert resp.status_code == 413
     assert "Set-Cookie" not in resp.headers  # the app never ran
@@ -69,7 +68,7 @@ def test_a_body_over_the_limit_is_413_before_the_app_runs(env, headers):
 def test_an_unknown_host_is_400_when_hosts_are_listed_and_health_stays_open(env):
     settings = from_env({**env, "APP_MODULE": "tests.app.wsgi_apps:plain",
                          "APP_ALLOWED_HOSTS": "intranet.example, .corp.example"})
-    client = Client(build(settings))
+    client = iis_client(build(settings))
 
     def status(host, path="/x"):
         return client.get(f"{settings.mount}{path}", headers={"X-Original-Host": host},
@@ -93,7 +92,7 @@ def test_one_json_line_per_request_with_arr_s_request_id(env, capsys, remote, us
     import json
 
     settings = from_env({**env, "APP_MODULE": "tests.app.wsgi_apps:plain"})
-    client = Client(build(settings))  # built now: it writes to pytest's captured stdout
+    client = iis_client(build(settings))  # built now: it writes to pytest's captured stdout
     arr_id = "8bd0b6f6-2d67-4a4a-9e0b-3a6d3e8c1f10"
     resp = client.get(f"{settings.mount}/page?x=1", environ_base={"REMOTE_ADDR": remote},
                       headers={"X-ARR-LOG-ID": arr_id, "X-Forwarded-For": "203.0.113.9", "X-Request-ID": "mine"})
@@ -108,7 +107,7 @@ def test_one_json_line_per_request_with_arr_s_request_id(env, capsys, remote, us
 
 def test_no_access_log_above_info(env, capsys):
     settings = from_env({**env, "APP_MODULE": "tests.app.wsgi_apps:plain", "APP_LOG_LEVEL": "warning"})
-    Client(build(settings)).get(f"{settings.mount}/page", environ_base={"REMOTE_ADDR": IIS}).close()
+    iis_client(build(settings)).get(f"{settings.mount}/page", environ_base={"REMOTE_ADDR": IIS}).close()
     assert capsys.readouterr().out == ""
 
 

@@ -1,12 +1,11 @@
 """The Notes example under the hosting layer, at the WSGI level (the smoke suite drives it through the
 proxy in a browser): links, the redirect after a POST, and the session cookie carry the prefix."""
 import pytest
-from werkzeug.test import Client
 
 from app.config import from_env
 from app.loader import AppLoadError
 from app.wsgi import build
-from tests.app.support import IIS
+from tests.app.support import IIS, iis_client
 from tests.support import links
 
 NOTES = "examples.notes:create_app()"
@@ -16,7 +15,7 @@ NOTES = "examples.notes:create_app()"
 def notes(env, monkeypatch):
     monkeypatch.setenv("FLASK_SECRET_KEY", "test-only")
     settings = from_env({**env, "APP_MODULE": NOTES, "APP_STATIC_DIR": "examples/notes/static"})
-    return settings, Client(build(settings))
+    return settings, iis_client(build(settings))
 
 
 def test_every_link_carries_the_prefix(notes):

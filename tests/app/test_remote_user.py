@@ -1,17 +1,16 @@
 """Windows sign-on, the app's side (app/hosting.py RemoteUser): the user IIS authenticated reaches
 the app as REMOTE_USER from the one trusted hop only; a client's own header never does."""
 import pytest
-from werkzeug.test import Client
 
 from app.config import from_env
 from app.wsgi import build
-from tests.app.support import IIS
+from tests.app.support import IIS, iis_client
 
 
 @pytest.fixture
 def client(env):
     settings = from_env({**env, "APP_MODULE": "tests.app.wsgi_apps:who"})
-    return settings, Client(build(settings))
+    return settings, iis_client(build(settings))
 
 
 def seen(client, headers=None, remote=IIS, **environ):

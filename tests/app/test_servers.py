@@ -226,7 +226,8 @@ def test_bodies_are_held_to_max_body_bytes_exactly_chunked_or_not(server, app_se
         body = b"y" * size
         framing = (b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % size + body + b"\r\n0\r\n\r\n" if chunked
                    else b"Content-Length: %d\r\n\r\n" % size + body)
-        return send_raw(s.port, f"POST /{s.prefix}/up HTTP/1.1\r\nHost: h\r\nConnection: close\r\n".encode() + framing)
+        head = f"POST /{s.prefix}/up HTTP/1.1\r\nHost: app\r\nX-Original-Host: h\r\nConnection: close\r\n"
+        return send_raw(s.port, head.encode() + framing)
 
     for chunked in (False, True):
         ok = post(10, chunked)
@@ -242,7 +243,7 @@ def test_remote_user_only_from_iis_and_never_from_another_spelling(server, app_s
     s = app_server(server, APP_DIAGNOSTICS="true", IIS_ADDRESS="127.0.0.1")
 
     def remote_user(*headers: str):
-        raw = (f"GET /{s.prefix}/_diagnostics HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+        raw = (f"GET /{s.prefix}/_diagnostics HTTP/1.1\r\nHost: app\r\nX-Original-Host: h\r\nConnection: close\r\n"
                + "".join(f"{h}\r\n" for h in headers) + "\r\n")
         return json.loads(body_of(send_raw(s.port, raw.encode())))["remote_user"]
 
