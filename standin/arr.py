@@ -1,6 +1,6 @@
-"""ARR's forwarding (its header rules are standin/arr_headers.py): the request body (read whole up to a
-size, streamed past it, limited by maxAllowedContentLength and HTTP.sys's EntityBody timer), the
-backend's response relayed up to responseBufferLimit at a time, and 502.3 when the backend fails.
+"""ARR's forwarding (its header rules are standin/arr_headers.py, the request body's intake
+standin/request_body.py): the backend's response relayed up to responseBufferLimit at a time, and
+502.3 when the backend fails.
 
 ARR behaviour (headers added, 502.3, buffering): https://learn.microsoft.com/troubleshoot/developer/webapps/iis/application-request-routing/troubleshooting-502-errors-in-arr
 and the reverse-proxy walkthrough https://learn.microsoft.com/iis/extensions/url-rewrite-module/reverse-proxy-with-url-rewrite-v2-and-application-request-routing
@@ -22,70 +22,20 @@ from .http_sys import MalformedBody, Response, StreamResponse, bad_request
 from .model import Config
 from .options import Timeouts
 from .request import Request
+from .request_body import BodyTooLarge, MemoryBudget, SpooledBody
 
 log = logging.getLogger("standin")
 
 CHUNK = 64 * 1024
-# A request body up to this size is read whole before the backend request starts (B64); a slow
-# client then holds only the stand-in's connection, never an app-server thread. Past it, the body
-# streams, so memory stays bounded by this per connection.
-REQUEST_BUFFER = 1024 * 1024
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class _LimitedBody:
-    """The client's body, enforcing maxAllowedContentLength on chunked uploads too. Up to
-    REQUEST_BUFFER is read before the backend is contacted (prefetch): a small body that arrives
-    slowly then costs the backend nothing until it is whole; a larger one streams on from there.
-    aiohttp wraps errors raised while sending, so the verdict is kept here to be read afterwards."""
-
-    def __init__(self, content, limit: int, wait: float):
-        self.content, self.limit, self.wait, self.too_large = content, limit, wait, False
-        self.head, self.seen, self.stalled, self.malformed = bytearray(), 0, False, False
-
-    async def next_chunk(self) -> bytes:
-        # HTTP.sys's EntityBody timer: each piece of the body must come within `wait` (B70).
-        try:
-            return await asyncio.wait_for(self.content.readany(), self.wait)
-        except asyncio.TimeoutError:
-            self.stalled = True
-            raise
-        except MalformedBody:
-            self.malformed = True
-            raise
-
-    def count(self, chunk: bytes) -> bytes:
-        self.seen += len(chunk)
-        if self.seen > self.limit:
-            self.too_large = True
-            raise BodyTooLarge()
-        return chunk
-
-    async def prefetch(self, size: int) -> bool:
-        """Reads until the body ends or passes size bytes; True when it ended (the whole body is head)."""
-        while len(self.head) <= size:
-            chunk = await self.next_chunk()
-            if not chunk:
-                return True
-            self.head += self.count(chunk)
-        return False
-
-    async def chunks(self):
-        if self.head:
-            yield bytes(self.head)
-            self.head = bytearray()
-        while chunk := await self.next_chunk():
-            yield self.count(chunk)
 
 
 class Arr:
     """Forwards a request the rules proxied. start() opens the backend connection pool."""
 
-    def __init__(self, config: Config, answers: Answers, timeouts: Timeouts, ssl_description: str = ""):
+    def __init__(self, config: Config, answers: Answers, timeouts: Timeouts, ssl_description: str = "",
+                 body_memory: int = 64 * 1024 * 1024, spool_dir: str | None = None):
         self.config, self.answers, self.timeouts = config, answers, timeouts
+        self.budget, self.spool_dir = MemoryBudget(body_memory), spool_dir
         self.session: aiohttp.ClientSession | None = None
         self.headers = ArrHeaders(config, ssl_description)
 
@@ -112,17 +62,13 @@ class Arr:
         if has_body and http.headers.get("Expect", "").lower() == "100-continue" and http.version >= (1, 1):
             # HTTP.sys answers this itself; a refused request got its final status before here.
             await http.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        body = _LimitedBody(http.content, self.config.request_limits["maxAllowedContentLength"],
-                            self.timeouts.entity_body)
-        data, chunked = None, None
+        body = SpooledBody(http.content, self.config.request_limits["maxAllowedContentLength"],
+                           self.timeouts.entity_body, self.budget, self.spool_dir)
         try:
             if has_body:
-                if await body.prefetch(REQUEST_BUFFER):
-                    data = bytes(body.head)  # whole: sent with its Content-Length
-                else:
-                    data, chunked = body.chunks(), None if http.content_length is not None else True
-            backend = await self.session.request(req.method, target, headers=headers, data=data,
-                                                 allow_redirects=False, chunked=chunked)
+                await body.read_all()  # whole before the backend hears of it (B64)
+            backend = await self.session.request(req.method, target, headers=headers,
+                                                 data=body.data() if has_body else None, allow_redirects=False)
         except (BodyTooLarge, MalformedBody, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             if body.malformed:
                 return bad_request(), 0  # the client's fault, not the backend's (B78)
@@ -134,6 +80,8 @@ class Arr:
                 return self.answers.error(rej.status, rej.substatus, rej.reason), rej.substatus
             log.warning("502.3 forwarding to %s failed: %r", target, exc)
             return self.bad_gateway(exc, req), 3
+        finally:
+            body.close()
         async with backend:
             return await self.relay(http, req, backend, target), 0
 

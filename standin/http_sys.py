@@ -15,6 +15,9 @@ from .options import Timeouts
 # (aiohttp's default would refuse the 129th line).
 MAX_FIELD = 16384
 MAX_HEADERS = 16384 // 4
+# Bytes of a request body read ahead per connection (twice this before reading pauses): small, so
+# that hundreds of uploads that stall hold little memory (aiohttp's default is 64 KiB).
+READ_BUFFER = 16 * 1024
 # A deep accept queue (aiohttp's default is 128): a burst of connections must not drop the SYN of
 # the next client, which would cost it a one-second retransmission.
 LISTEN_BACKLOG = 1024
@@ -120,7 +123,7 @@ class HttpSys(web.Server):
 
     def __init__(self, handler, timeouts: Timeouts):
         super().__init__(handler, max_line_size=MAX_FIELD, max_field_size=MAX_FIELD, max_headers=MAX_HEADERS,
-                         access_log=None, keepalive_timeout=timeouts.idle_connection)
+                         read_bufsize=READ_BUFFER, access_log=None, keepalive_timeout=timeouts.idle_connection)
         self.timeouts = timeouts
 
     def __call__(self):

@@ -265,6 +265,35 @@ def test_slow_uploads_do_not_hold_up_other_requests(s, base, prefix):
     assert max(latencies) < SLOW_UPLOAD_BOUND
 
 
+def test_large_uploads_that_trickle_do_not_hold_up_other_requests(s, base, prefix):
+    """Issue 19's attack: 8 clients each send 1.1 MB at once, then 10 bytes a round, announcing
+    2,000,000 bytes, as many as the app server's threads (2 x 4). The body reaches the app only
+    once it is whole (docs/standin.md B64), so every normal request meanwhile answers within
+    SLOW_UPLOAD_BOUND; before, none answered within 10 s."""
+    import socket
+
+    head = (f"POST {prefix}/_diagnostics HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
+            f"Content-Length: 2000000\r\n\r\n").encode()
+    clients, latencies = [], []
+    try:
+        for _ in range(8):
+            client = socket.create_connection(("localhost", int(s["IIS_HTTP_PORT"])), timeout=10)
+            client.sendall(head + b"x" * 1_100_000)
+            clients.append(client)
+        for _ in range(10):
+            for client in clients:
+                client.send(b"x" * 10)
+            started = time.monotonic()
+            r = requests.get(f"{base}{prefix}/health", timeout=SLOW_UPLOAD_BOUND * 5)
+            latencies.append(time.monotonic() - started)
+            assert r.status_code == 200
+    finally:
+        for client in clients:
+            client.close()
+    print(f"8 large trickling uploads: normal requests took at most {max(latencies) * 1000:.0f} ms")
+    assert max(latencies) < SLOW_UPLOAD_BOUND
+
+
 # Through the whole stack, the cases of tests/wire.py whose answer Microsoft or
 # the RFCs fix: the Host that ended up in Location, a smuggling vector, oversized headers; and two
 # that HTTP.sys passes on and the app refuses (a label no link can hold, an HTTP/1.0 request with

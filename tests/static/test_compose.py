@@ -59,7 +59,8 @@ def test_every_compose_file_belongs_to_a_stack():
 def test_https_override_adds_only_a_read_only_certificate_folder(stack):
     plain, https = config(STACKS[stack]), config(STACKS[stack] + [HTTPS[stack]])
     iis = https["services"]["iis"]
-    [mount] = iis.pop("volumes")
+    mounts = iis.pop("volumes")
+    [mount] = [m for m in mounts if m not in plain["services"]["iis"].pop("volumes", [])]
     assert (mount["type"], mount["read_only"]) == ("bind", True)
     assert mount["source"] == str((ROOT / read_env_file(ENV_EXAMPLE)["TLS_CERT_DIR"]).resolve())
     assert iis == plain["services"]["iis"]

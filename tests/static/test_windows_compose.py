@@ -57,7 +57,7 @@ def windows_problems(config: dict) -> list[str]:
                 problems.append(f"{name}: {mount} is not a read-only bind mount")
             if not WINDOWS_PATH.fullmatch(mount["target"]) or mount["target"].rstrip("\\").upper() == "C:":
                 problems.append(f"{name}: mount target {mount['target']} is not a folder like C:\\name")
-            if re.search(r"\.\w{2,4}$", mount["source"]):
+            if re.search(r"\.\w{2,4}$", mount.get("source", "")):
                 problems.append(f"{name}: mount source {mount['source']} looks like a file; Windows binds folders")
     for name, network in config["networks"].items():
         if network.get("driver") != "nat":
