@@ -238,29 +238,37 @@ SLOW_UPLOADS = 200
 SLOW_UPLOAD_BOUND = 2.0
 
 
-def test_slow_uploads_do_not_hold_up_other_requests(s, base, prefix):
-    """200 clients each trickling a POST body (a byte a round, never finishing) must not make the
-    app unavailable: every normal request meanwhile answers within SLOW_UPLOAD_BOUND."""
+def latencies_while_uploading(s, base, prefix, clients: int, first: bytes, each_round: bytes,
+                              announced: int, rounds: int) -> list[float]:
+    """Opens that many uploads to the app through the proxy, each sending its head and `first`,
+    then `each_round` before every normal request; the normal requests' times, in seconds."""
     import socket
 
     head = (f"POST {prefix}/_diagnostics HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
-            f"Content-Length: 100000\r\n\r\n").encode()
-    clients, latencies = [], []
+            f"Content-Length: {announced}\r\n\r\n").encode()
+    uploads, latencies = [], []
     try:
-        for _ in range(SLOW_UPLOADS):
-            client = socket.create_connection(("localhost", int(s["IIS_HTTP_PORT"])), timeout=10)
-            client.sendall(head + b"x")
-            clients.append(client)
-        for _ in range(20):
-            for client in clients:
-                client.send(b"x")
+        for _ in range(clients):
+            upload = socket.create_connection(("localhost", int(s["IIS_HTTP_PORT"])), timeout=10)
+            upload.sendall(head + first)
+            uploads.append(upload)
+        for _ in range(rounds):
+            for upload in uploads:
+                upload.send(each_round)
             started = time.monotonic()
-            r = requests.get(f"{base}{prefix}/health", timeout=SLOW_UPLOAD_BOUND * 10)
+            r = requests.get(f"{base}{prefix}/health", timeout=SLOW_UPLOAD_BOUND * 5)
             latencies.append(time.monotonic() - started)
             assert r.status_code == 200
     finally:
-        for client in clients:
-            client.close()
+        for upload in uploads:
+            upload.close()
+    return latencies
+
+
+def test_slow_uploads_do_not_hold_up_other_requests(s, base, prefix):
+    """200 clients each trickling a POST body (a byte a round, never finishing) must not make the
+    app unavailable: every normal request meanwhile answers within SLOW_UPLOAD_BOUND."""
+    latencies = latencies_while_uploading(s, base, prefix, SLOW_UPLOADS, b"x", b"x", 100_000, 20)
     print(f"{SLOW_UPLOADS} slow uploads: normal requests took at most {max(latencies) * 1000:.0f} ms")
     assert max(latencies) < SLOW_UPLOAD_BOUND
 
@@ -270,26 +278,7 @@ def test_large_uploads_that_trickle_do_not_hold_up_other_requests(s, base, prefi
     2,000,000 bytes, as many as the app server's threads (2 x 4). The body reaches the app only
     once it is whole (docs/standin.md B64), so every normal request meanwhile answers within
     SLOW_UPLOAD_BOUND; before, none answered within 10 s."""
-    import socket
-
-    head = (f"POST {prefix}/_diagnostics HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
-            f"Content-Length: 2000000\r\n\r\n").encode()
-    clients, latencies = [], []
-    try:
-        for _ in range(8):
-            client = socket.create_connection(("localhost", int(s["IIS_HTTP_PORT"])), timeout=10)
-            client.sendall(head + b"x" * 1_100_000)
-            clients.append(client)
-        for _ in range(10):
-            for client in clients:
-                client.send(b"x" * 10)
-            started = time.monotonic()
-            r = requests.get(f"{base}{prefix}/health", timeout=SLOW_UPLOAD_BOUND * 5)
-            latencies.append(time.monotonic() - started)
-            assert r.status_code == 200
-    finally:
-        for client in clients:
-            client.close()
+    latencies = latencies_while_uploading(s, base, prefix, 8, b"x" * 1_100_000, b"x" * 10, 2_000_000, 10)
     print(f"8 large trickling uploads: normal requests took at most {max(latencies) * 1000:.0f} ms")
     assert max(latencies) < SLOW_UPLOAD_BOUND
 
