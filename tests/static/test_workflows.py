@@ -99,3 +99,15 @@ def test_a_checkout_with_the_default_is_caught():
             if step.get("uses", "").startswith("actions/checkout@"):
                 step.pop("with", None)
     assert checkout_problems(workflow)
+
+
+def test_the_windows_workflow_benchmarks_once_bounded_into_the_summary():
+    import shlex
+
+    steps = YAML(typ="safe").load((ROOT / ".github" / "workflows" / "windows.yml").read_text())["jobs"]["smoke"]["steps"]
+    [step] = [s for s in steps if s.get("name", "").startswith("Benchmark")]
+    command = next(line for line in step["run"].splitlines() if "scripts/benchmark" in line)
+    args = shlex.split(command)
+    assert args[args.index("--rounds") + 1] == "1" and int(args[args.index("--seconds") + 1]) <= 30
+    assert args[args.index("--load") + 1] == "python" and "--summary" in args
+    assert "GITHUB_STEP_SUMMARY" in step["run"]
