@@ -66,6 +66,10 @@ class _Evaluation:
         self.variables: dict[str, str] = {}
         self.header_changes: dict[str, str | None] = {}
         self.trace: list[dict] = []
+        # The current URL: rewrites change it, and a later rule sees the change.
+        self.url_path: str = request.path
+        self.query: str = request.raw_query
+        self.proxy_target: str | None = None
 
     def finish(self, outcome: Outcome) -> Outcome:
         outcome.trace, outcome.header_changes = self.trace, self.header_changes
@@ -115,8 +119,6 @@ class _Evaluation:
         return rule.logical_grouping == "MatchAll" or not rule.conditions
 
     def run(self) -> Outcome:
-        # The current URL: rewrites change it, and a later rule sees the change.
-        self.url_path, self.query, self.proxy_target = self.request.path, self.request.raw_query, None
         for rule in self.config.rules:
             entry = {"name": rule.name, "line": rule.line}
             self.trace.append(entry)
