@@ -110,7 +110,7 @@ def test_direct_client_cannot_spoof_forwarded_headers(stack, prefix, s):
 def test_logs_reach_docker_logs(stack, base, prefix):
     # The query marks this request apart from the healthchecks; W3C logs it in its own field.
     get(f"{base}{prefix}/health?from=smoke")
-    # IIS flushes its W3C log about once a minute (HTTP.sys buffering); the stand-in at once.
+    # HTTP.sys writes IIS's W3C log in batches (README, Run it on Windows step 4); the stand-in at once.
     timeout = 120 if stack.os_type == "windows" else 15
     for service in ("app", "iis"):
         container = stack.container(service)
@@ -140,7 +140,7 @@ def test_one_request_id_in_the_iis_log_and_the_app_log(stack, base, prefix):
     r = get(f"{base}{prefix}/health?{marker}")
     request_id = r.headers["X-Request-ID"]
     uuid.UUID(request_id)
-    timeout = 120 if stack.os_type == "windows" else 15  # IIS writes its log file about once a minute
+    timeout = 120 if stack.os_type == "windows" else 15  # HTTP.sys batches IIS's log file
     app_log = stack.container("app")
     app_text = wait_until(lambda: next((line for line in app_log.logs().decode(errors="replace").splitlines()
                                         if request_id in line), None), timeout, "the app's log line", interval=0.5)
