@@ -109,29 +109,31 @@ class Arr:
             return Response(status=backend.status, reason=backend.reason, body=body, headers=headers)
         resp = StreamResponse(status=backend.status, reason=backend.reason, headers=headers)
         buffer_limit = self.config.proxy["responseBufferLimit"] * 1024
-        pending, prepared = bytearray(), False
+        pending = bytearray()
+
+        async def start_sending():
+            """The headers, then what was held back: once the buffer is full, or at the end."""
+            await resp.prepare(http)
+            if pending:
+                await self.send(resp, bytes(pending))
+                pending.clear()
+
         try:
             async for chunk in backend.content.iter_chunked(CHUNK):
-                if not prepared and len(pending) + len(chunk) <= buffer_limit:
+                if not resp.prepared and len(pending) + len(chunk) <= buffer_limit:
                     pending += chunk  # ARR holds the response up to responseBufferLimit before sending
                     continue
-                if not prepared:
-                    await resp.prepare(http)
-                    prepared = True
-                    if pending:
-                        await self.send(resp, bytes(pending))
-                        pending.clear()
+                if not resp.prepared:
+                    await start_sending()
                 await self.send(resp, chunk)
         except (aiohttp.ClientError, asyncio.TimeoutError):
-            if not prepared:
+            if not resp.prepared:
                 return self.bad_gateway(asyncio.TimeoutError(), req)
             http.transport.abort()  # headers already sent: the client sees the stream cut, as with ARR
             return resp
         try:
-            if not prepared:
-                await resp.prepare(http)
-                if pending:
-                    await self.send(resp, bytes(pending))
+            if not resp.prepared:
+                await start_sending()
             await resp.write_eof()
         except asyncio.TimeoutError:
             http.transport.abort()

@@ -12,7 +12,6 @@ from .http_sys import MalformedBody
 
 # A body is kept in memory up to this size, if the budget has room; past it, on disk.
 IN_MEMORY = 1024 * 1024
-CHUNK = 64 * 1024
 
 
 class BodyTooLarge(Exception):
