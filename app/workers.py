@@ -28,12 +28,6 @@ def bind(host: str, port: int, backlog: int) -> socket.socket:
     return socket.create_server((host, port), backlog=backlog, reuse_port=False)
 
 
-def _worker(sock: socket.socket, serve, stop) -> None:
-    """A worker process: serve(sock, stop) runs waitress on the launcher's socket and drains once the
-    launcher sets stop (a multiprocessing Event)."""
-    serve(sock, stop)
-
-
 class Workers:
     """count waitress processes on sock, each running serve(sock, stop) (a picklable, module-level
     callable); stop is one Event for all of them, set when they are to drain and end."""
@@ -47,7 +41,7 @@ class Workers:
         self.drain = self.context.Event()
 
     def start_one(self):
-        process = self.context.Process(target=_worker, args=(self.sock, self.serve, self.drain), daemon=False)
+        process = self.context.Process(target=self.serve, args=(self.sock, self.drain), daemon=False)
         process.start()
         process.started = time.monotonic()
         self.processes.append(process)
