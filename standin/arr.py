@@ -19,8 +19,7 @@ from . import filtering
 from .answers import Answers
 from .arr_headers import ArrHeaders
 from .http_sys import MalformedBody, Response, StreamResponse, bad_request
-from .model import Config
-from .options import Timeouts
+from .options import Options
 from .request import Request
 from .request_body import BodyTooLarge, MemoryBudget, SpooledBody
 
@@ -32,12 +31,11 @@ CHUNK = 64 * 1024
 class Arr:
     """Forwards a request the rules proxied. start() opens the backend connection pool."""
 
-    def __init__(self, config: Config, answers: Answers, timeouts: Timeouts, ssl_description: str = "",
-                 body_memory: int = 64 * 1024 * 1024, spool_dir: str | None = None):
-        self.config, self.answers, self.timeouts = config, answers, timeouts
-        self.budget, self.spool_dir = MemoryBudget(body_memory), spool_dir
+    def __init__(self, options: Options, answers: Answers):
+        self.config, self.answers, self.timeouts = options.config, answers, options.timeouts
+        self.budget, self.spool_dir = MemoryBudget(options.body_memory), options.spool_dir
         self.session: aiohttp.ClientSession | None = None
-        self.headers = ArrHeaders(config, ssl_description)
+        self.headers = ArrHeaders(options.config, options.ssl_description)
 
     async def start(self):
         timeout = self.config.proxy["timeout"]

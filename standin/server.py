@@ -36,8 +36,7 @@ class StandIn:
         self.config = options.config
         self.answers = Answers(self.config)
         self.site = Site(self.config, options.site_root, self.answers)
-        self.arr = Arr(self.config, self.answers, options.timeouts, options.ssl_description, options.body_memory,
-                       options.spool_dir)
+        self.arr = Arr(options, self.answers)
         self.authentication = Authentication(self.config, options.users)
 
     async def start(self):
