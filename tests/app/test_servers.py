@@ -1,15 +1,21 @@
 """The real app servers on loopback: the launcher under gunicorn and waitress, the config error exit."""
+import http.client
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.app.support import body_of, send_raw
 from tests.paths import ROOT
-from tests.support import free_port, stop
+from tests.support import free_port, stop, wait_until
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "waitress"])
@@ -79,12 +85,6 @@ def test_a_stop_finishes_the_request_in_flight_and_takes_no_new_one(server, app_
     kept-alive one is closed, and the server exits 0. gunicorn does it itself (graceful_timeout);
     waitress through app.drain, reached by SIGTERM here and by CTRL_SHUTDOWN_EVENT on Windows: both
     call app.stopping.on_stop_event (docs/windows.md W18)."""
-    import http.client
-    import signal
-    import threading
-
-    from tests.support import wait_until
-
     s = app_server(server, APP_DIAGNOSTICS="true")
     proc, port, prefix, log = s.proc, s.port, s.prefix, s.log
     idle = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -114,8 +114,6 @@ def test_a_stop_finishes_the_request_in_flight_and_takes_no_new_one(server, app_
 
 
 def refused(port: int) -> bool:
-    import socket
-
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
         return False
@@ -125,12 +123,6 @@ def refused(port: int) -> bool:
 
 def test_a_waitress_stop_is_bounded_by_app_timeout_seconds(app_server):
     """A request that outlives the bound does not hold the stop: the server exits at the bound."""
-    import signal
-    import threading
-    import time
-
-    from tests.support import wait_until
-
     s = app_server("waitress", APP_DIAGNOSTICS="true", APP_TIMEOUT_SECONDS="1")
     proc, log = s.proc, s.log
 
@@ -154,8 +146,6 @@ def test_app_timeout_does_not_cut_a_running_request(server, app_server):
     """APP_TIMEOUT_SECONDS is no limit on a request's run time on either server (README): gthread
     workers keep their heartbeat while a thread works, and waitress' channel_timeout closes idle
     connections only (waitress/server.py maintenance(): channels without requests)."""
-    import time
-
     s = app_server(server, APP_DIAGNOSTICS="true", APP_TIMEOUT_SECONDS="2")
     started = time.monotonic()
     with urllib.request.urlopen(s.url("/_diagnostics?delay=5"), timeout=30) as r:
@@ -168,14 +158,9 @@ def test_waitress_keeps_serving_while_200_uploads_trickle(app_server, workers):
     """The Windows app server behind IIS: slow bodies are read in waitress' I/O loop (no thread
     waits on them), and 200 of them stay under its connection limit, so other requests go on; in
     one process or several sharing the socket."""
-    import socket
-    import time
-
-    from tests.support import wait_until
-
     s = app_server("waitress", APP_DIAGNOSTICS="true", APP_WORKERS=workers)
     if workers != "1":
-        wait_until(lambda: len(worker_pids(s.proc.pid)) == int(workers), 30, "the workers")
+        wait_for_workers(s, int(workers))
     port, prefix = s.port, s.prefix
     clients = []
     try:
@@ -260,15 +245,20 @@ def worker_pids(launcher_pid: int) -> set[int]:
             if "spawn_main" in open(f"/proc/{pid}/cmdline").read().replace("\0", " ")}
 
 
+def wait_for_workers(s, count: int) -> set[int]:
+    """Polls until the launcher has count workers; returns their process IDs."""
+    def counted():
+        pids = worker_pids(s.proc.pid)
+        return pids if len(pids) == count else None
+
+    return wait_until(counted, 30, f"{count} workers")
+
+
 def test_waitress_workers_share_one_address_and_all_answer(app_server):
     """APP_WORKERS for waitress (app/workers.py): several processes behind one socket, the same
     launcher code as on Windows, where spawn is the only start method."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from tests.support import wait_until
-
     s = app_server("waitress", APP_WORKERS="3", APP_DIAGNOSTICS="true")
-    wait_until(lambda: len(worker_pids(s.proc.pid)) == 3, 30, "three workers")
+    wait_for_workers(s, 3)
 
     def process(_):
         with urllib.request.urlopen(s.url("/_diagnostics"), timeout=10) as r:
@@ -280,13 +270,8 @@ def test_waitress_workers_share_one_address_and_all_answer(app_server):
 
 
 def test_a_killed_waitress_worker_is_replaced(app_server):
-    import signal
-
-    from tests.support import wait_until
-
     s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true")
-    wait_until(lambda: len(worker_pids(s.proc.pid)) == 2, 30, "two workers")
-    before = worker_pids(s.proc.pid)
+    before = wait_for_workers(s, 2)
     victim = sorted(before)[0]
     os.kill(victim, signal.SIGKILL)
     wait_until(lambda: len(worker_pids(s.proc.pid)) == 2 and victim not in worker_pids(s.proc.pid), 30,
@@ -297,14 +282,8 @@ def test_a_killed_waitress_worker_is_replaced(app_server):
 
 
 def test_waitress_workers_stop_together_and_finish_what_is_in_flight(app_server):
-    import signal
-    import threading
-
-    from tests.support import wait_until
-
     s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true")
-    wait_until(lambda: len(worker_pids(s.proc.pid)) == 2, 30, "two workers")
-    workers = worker_pids(s.proc.pid)
+    workers = wait_for_workers(s, 2)
     result = {}
 
     def slow_request():
@@ -327,13 +306,8 @@ def test_a_worker_killed_under_load_loses_at_most_what_it_was_answering(app_serv
     """8 clients on new connections each while one of 2 workers is killed (SIGKILL): the other goes
     on answering, the dead one is replaced, and at most one request per client fails (the one the
     dead worker had)."""
-    import signal
-    import threading
-
-    from tests.support import wait_until
-
     s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true")
-    wait_until(lambda: len(worker_pids(s.proc.pid)) == 2, 30, "two workers")
+    wait_for_workers(s, 2)
     stop, results, lock = threading.Event(), [], threading.Lock()
 
     def client():
