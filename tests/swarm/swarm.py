@@ -45,8 +45,8 @@ class Swarm:
         self.os_type = self.client.info()["OSType"]
         self.settings = {**stack_settings(), **overrides}
         # What this run changes on top of .env.example, which README's lines load.
-        defaults = read_env_file(ENV_EXAMPLE)
-        self.changed = {k: v for k, v in self.settings.items() if defaults.get(k) != v}
+        self.defaults = read_env_file(ENV_EXAMPLE)
+        self.changed = {k: v for k, v in self.settings.items() if self.defaults.get(k) != v}
         self.env = {**os.environ, **self.settings}
         self.file = STACK_FILES[self.os_type]
         self.joined_here = False
@@ -83,7 +83,7 @@ class Swarm:
                 "set -e", commands["settings"],
                 *(f"export {k}={shlex.quote(v)}" for k, v in self.changed.items()),
                 commands["https" if https else "http"].replace(f" {README_STACK}", f" {STACK}")])
-            env = {k: v for k, v in os.environ.items() if k not in read_env_file(ENV_EXAMPLE)}
+            env = {k: v for k, v in os.environ.items() if k not in self.defaults}
             result = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, text=True, capture_output=True,
                                     timeout=600)
             if result.returncode != 0:
