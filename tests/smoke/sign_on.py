@@ -7,8 +7,11 @@ from __future__ import annotations
 import base64
 import subprocess
 
-# A test account only: created for a smoke run and gone with its container.
-USER, PASSWORD = "smoke-user", "Sm0ke-Test-0nly!"
+# A test account only: created for a smoke run and gone with its container. The password is at most
+# 14 characters: above that `net user` asks "Do you want to continue this operation? (Y/N)", and
+# with no one to answer it fails (docs/windows.md W35); /y answers it should it ask anyway.
+USER, PASSWORD = "smoke-user", "Sm0ke-Test-0n!"
+ACCOUNT_COMMAND = ["net", "user", USER, PASSWORD, "/add", "/y"]
 LINUX_NAME = "FLASKIIS\\" + USER  # a domain-qualified name, as Windows gives the app
 
 
@@ -26,8 +29,12 @@ def write_users_file(folder) -> str:
 def create_account(stack) -> None:
     """Windows: a local account in the IIS container (a non-empty password: accounts without one may
     only log on at the console)."""
-    result = stack.container("iis").exec_run(["net", "user", USER, PASSWORD, "/add"])
-    assert result.exit_code == 0, result.output.decode(errors="replace")
+    iis = stack.container("iis")
+    result = iis.exec_run(ACCOUNT_COMMAND)
+    if result.exit_code != 0:
+        policy = iis.exec_run(["net", "accounts"]).output.decode(errors="replace")
+        raise AssertionError(f"net user exited with {result.exit_code}: {result.output.decode(errors='replace')}\n"
+                             f"the container's password policy (net accounts):\n{policy}")
 
 
 def basic_header() -> str:

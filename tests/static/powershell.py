@@ -4,6 +4,7 @@ runs with which parameters, under which condition) instead of matching its text.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,3 +89,15 @@ def commands(tree: Node) -> list[Command]:
                 command.arguments.append(element.text)
         found.append(command)
     return found
+
+
+# "$name:" not followed by a name character: PowerShell reads a scope or drive ("$env:X") and refuses
+# the script before running any of it ("Variable reference is not valid. ':' was not followed by a
+# valid variable name character"); tree-sitter's grammar accepts it.
+BAD_VARIABLE_REFERENCE = re.compile(r"\$\w+:(?![\w{:])")
+
+
+def bad_variable_references(source: str) -> list[str]:
+    """Lines outside comments where one stands."""
+    return [line.strip() for line in source.splitlines()
+            if not line.lstrip().startswith("#") and BAD_VARIABLE_REFERENCE.search(line)]

@@ -146,6 +146,13 @@ def test_powershell_scripts_parse():
     assert result.stdout.count(": ok") == 3
 
 
+def test_no_script_holds_a_variable_reference_powershell_refuses():
+    from tests.static.powershell import bad_variable_references
+
+    assert {p.name: bad_variable_references(p.read_text()) for p in (ROOT / "iis").glob("*.ps1")} == {
+        p.name: [] for p in (ROOT / "iis").glob("*.ps1")}
+
+
 def test_powershell_parser_reports_a_syntax_error_with_its_line(tmp_path):
     bad = tmp_path / "bad.ps1"
     bad.write_text("$ErrorActionPreference = 'Stop'\nif ($x {\n  Write-Host 'unclosed'\n")

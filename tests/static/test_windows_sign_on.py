@@ -100,3 +100,29 @@ def test_a_module_registered_for_managed_handlers_only_is_caught():
                                           'type="RemoteUserHeaderModule" preCondition="managedHandler" />')
     assert registration_problems(text, MODULE.read_text()) == [
         "the module has a preCondition: it would not run for ARR's native handler"]
+def account_problems(command: list[str]) -> list[str]:
+    """The Windows sign-on run's `net user <name> <password> /add`: a password over 14 characters
+    makes net.exe ask "(Y/N)", which nobody answers in `docker exec` (docs/windows.md W35)."""
+    from tests.smoke import sign_on
+
+    problems = []
+    if len(command[3]) > 14:
+        problems.append(f"the password has {len(command[3])} characters: net user asks (Y/N) above 14")
+    if "/y" not in (arg.lower() for arg in command):
+        problems.append("no /y: a prompt would go unanswered")
+    if command[3] != sign_on.PASSWORD:
+        problems.append("the account is created with another password than the one requests sign in with")
+    return problems
+
+
+def test_the_sign_on_account_is_created_without_a_prompt():
+    from tests.smoke import sign_on
+
+    assert account_problems(sign_on.ACCOUNT_COMMAND) == []
+
+
+def test_the_account_command_before_the_third_reading_is_caught():
+    """Known-bad input: tests/smoke/sign_on.py's command as it stood before (16 characters, no /y)."""
+    problems = account_problems(["net", "user", "smoke-user", "Sm0ke-Test-0nly!", "/add"])
+    assert any("16 characters" in p for p in problems) and any("/y" in p for p in problems)
+

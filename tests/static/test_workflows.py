@@ -111,3 +111,52 @@ def test_the_windows_workflow_benchmarks_once_bounded_into_the_summary():
     assert args[args.index("--rounds") + 1] == "1" and int(args[args.index("--seconds") + 1]) <= 30
     assert args[args.index("--load") + 1] == "python" and "--summary" in args
     assert "GITHUB_STEP_SUMMARY" in step["run"]
+
+
+def hidden_steps(workflow: dict) -> list[str]:
+    """Steps of the Windows job that a failure before them would skip: after the setup (id: setup),
+    every step must run unless the run was cancelled (docs/windows.md W36)."""
+    steps = workflow["jobs"]["smoke"]["steps"]
+    after = [i for i, step in enumerate(steps) if step.get("id") == "setup"]
+    if not after:
+        return ["no step has id: setup"]
+    hidden = []
+    for step in steps[after[0] + 1:]:
+        condition = str(step.get("if", ""))
+        if not re.search(r"!cancelled\(\)|\bfailure\(\)", condition):
+            hidden.append(step.get("name") or step.get("uses"))
+    return hidden
+
+
+def test_every_windows_step_after_the_setup_reports_even_after_a_failure():
+    assert hidden_steps(YAML(typ="safe").load((ROOT / ".github" / "workflows" / "windows.yml").read_text())) == []
+
+
+def test_a_windows_workflow_that_stops_at_the_first_failure_is_caught():
+    """Known-bad input: the step conditions of windows.yml before the third Windows reading."""
+    workflow = YAML(typ="safe").load((ROOT / ".github" / "workflows" / "windows.yml").read_text())
+    for step in workflow["jobs"]["smoke"]["steps"]:
+        if "cancelled" in str(step.get("if", "")):
+            del step["if"]
+    assert len(hidden_steps(workflow)) >= 6
+
+
+def pwsh_blocks(workflow: dict) -> list[str]:
+    return [step["run"] for job in workflow["jobs"].values() for step in job["steps"]
+            if step.get("shell") == "pwsh" and "run" in step]
+
+
+def test_no_pwsh_step_holds_a_variable_reference_powershell_refuses():
+    """A step PowerShell cannot parse runs none of its lines (docs/windows.md W36)."""
+    from tests.static.powershell import bad_variable_references
+
+    workflow = YAML(typ="safe").load((ROOT / ".github" / "workflows" / "windows.yml").read_text())
+    assert [line for block in pwsh_blocks(workflow) for line in bad_variable_references(block)] == []
+
+
+def test_a_variable_followed_by_a_colon_in_a_string_is_caught():
+    """Known-bad input: the benchmark step's message as first written."""
+    from tests.static.powershell import bad_variable_references
+
+    assert bad_variable_references('throw "no images $images: no smoke step built them"')
+    assert not bad_variable_references('$env:APP_PREFIX; [int]::MaxValue; "${images}: x"; $a::b')
