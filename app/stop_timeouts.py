@@ -3,9 +3,11 @@ long as `docker stop` allows, instead of the about 5 s Windows gives it by defau
 
     python -m app.stop_timeouts
 
-Without these values Windows ends the app about 5 s after CTRL_SHUTDOWN_EVENT, whatever
-stop_grace_period says (moby/moby#25982, with the values from the workaround posted there;
-kubernetes/kubernetes#73434). They are a ceiling only: the compose and stack files'
+After CTRL_SHUTDOWN_EVENT, the container's exec service waits ProcessShutdownTimeoutSeconds for the
+processes it signalled (5 s by default; Microsoft in moby/moby#25982 and kubernetes/kubernetes#73434),
+and servercore waits WaitToKillServiceTimeout (5 s) before it ends a signalled process (Microsoft's
+own override of it: hcsshim internal/hcsoci/hcsdoc_wcow.go). Both are ceilings after the event, not
+delays before it: a process that has drained ends at once. The compose and stack files'
 stop_grace_period stays what decides (docs/windows.md W18). Elsewhere there is nothing to set.
 """
 from __future__ import annotations

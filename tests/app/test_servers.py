@@ -106,6 +106,8 @@ def test_a_stop_finishes_the_request_in_flight_and_takes_no_new_one(server, app_
         assert result.get("status") == 200, log.read_text()
         # Soon after, not at the bound (APP_TIMEOUT_SECONDS, 30 s): the idle connection holds nothing up.
         assert proc.wait(timeout=10) == 0, log.read_text()
+        if server == "waitress":  # what arrived, where: the line the Windows run reads (docs/windows.md W18)
+            assert f"app: stop received: SIGTERM in process {proc.pid}" in log.read_text()
         # The idle connection was closed by the server, not left to be reset mid-request.
         idle.sock.settimeout(5)
         assert idle.sock.recv(1) == b""

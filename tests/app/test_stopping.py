@@ -29,3 +29,12 @@ def test_the_event_docker_stop_sends_on_windows_is_a_stop_event():
 def test_a_logoff_event_is_left_to_the_next_handler():
     drain = Recorder()
     assert stopping.on_stop_event(drain.run, stopping.CTRL_LOGOFF_EVENT) is False and drain.runs == 0
+
+
+def test_a_stop_says_what_arrived_in_which_process(caplog):
+    import os
+
+    drain = Recorder()
+    with caplog.at_level("WARNING", logger="app.stopping"):
+        assert stopping.on_stop_event(drain.run, stopping.CTRL_SHUTDOWN_EVENT)
+    assert caplog.messages == [f"app: stop received: CTRL_SHUTDOWN_EVENT in process {os.getpid()}"]

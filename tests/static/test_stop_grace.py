@@ -88,3 +88,44 @@ def test_a_dockerfile_without_the_timeouts_is_caught(change, problem):
 def test_stop_timeouts_does_nothing_outside_windows(capsys):
     assert stop_timeouts.main() == 0
     assert "nothing to set" in capsys.readouterr().out
+
+
+WINDOWS_FILES = ["docker-compose.yml", "docker-compose.https.yml", "docker-stack.yml", "docker-stack.https.yml"]
+
+
+def delivery_problems(dockerfile: str, compose_files: dict[str, str]) -> list[str]:
+    """What keeps CTRL_SHUTDOWN_EVENT from the app on Windows (docs/windows.md W18): a shell between
+    Docker and python takes the event and passes nothing on; with a TTY no event is sent at all."""
+    import json
+
+    from ruamel.yaml import YAML
+
+    problems = []
+    cmd = [v for k, v in instructions(dockerfile) if k in ("CMD", "ENTRYPOINT")]
+    if [k for k, _ in instructions(dockerfile) if k == "ENTRYPOINT"]:
+        problems.append("Dockerfile.app has an ENTRYPOINT: the stop goes to it, not to python")
+    if not cmd or not cmd[-1].startswith("[") or json.loads(cmd[-1])[0] != "python":
+        problems.append("Dockerfile.app's CMD does not start python itself (exec form): a shell would take the stop")
+    for name, text in compose_files.items():
+        for service, spec in (YAML(typ="safe").load(text).get("services") or {}).items():
+            if (spec or {}).get("tty"):
+                problems.append(f"{name}: {service} has tty: with a TTY Windows sends no stop event")
+    return problems
+
+
+def test_the_stop_reaches_python_itself_on_windows():
+    files = {name: (ROOT / name).read_text() for name in WINDOWS_FILES}
+    assert delivery_problems((ROOT / "Dockerfile.app").read_text(), files) == []
+
+
+@pytest.mark.parametrize("change,problem", [
+    (lambda d, f: (d.replace('CMD ["python", "-m", "app.serve"]', 'CMD ["cmd", "/S", "/C", "python -m app.serve"]'), f),
+     "does not start python"),
+    (lambda d, f: (d.replace('CMD ["python", "-m", "app.serve"]', "CMD python -m app.serve"), f), "does not start python"),
+    (lambda d, f: (d, {**f, "docker-compose.yml": f["docker-compose.yml"].replace(
+        "    stop_grace_period: 35s\n", "    stop_grace_period: 35s\n    tty: true\n")}), "tty"),
+], ids=["cmd-wrapper", "shell-form", "tty"])
+def test_a_stop_the_app_would_never_see_is_caught(change, problem):
+    files = {name: (ROOT / name).read_text() for name in WINDOWS_FILES}
+    dockerfile, changed = change((ROOT / "Dockerfile.app").read_text(), files)
+    assert any(problem in p for p in delivery_problems(dockerfile, changed))
