@@ -27,6 +27,7 @@ class _Loader:
             proxy=_defaults("system.webServer/proxy"),
             request_filtering=_defaults("system.webServer/security/requestFiltering"),
             request_limits=_defaults("system.webServer/security/requestFiltering/requestLimits"),
+            http_runtime=_defaults("system.web/httpRuntime"),
         )
 
     def load(self, path: Path, *, site: bool):
@@ -54,6 +55,7 @@ class _Loader:
             "system.applicationHost/sites/siteDefaults/logFile/customFields": self.log_fields,
             "location": self.location,
             "system.webServer/modules": self.modules,
+            "system.web/httpRuntime": lambda e, p: self.config.http_runtime.update(self.reader.attrs(e, p)),
         }.get(path)
         if handler:
             handler(el, path)

@@ -103,3 +103,10 @@ class Config:
     authentication: dict[str, dict[str, bool]] = field(default_factory=dict)
     # The sign-on module's registration (web.config <modules>): its preCondition, or None if absent.
     remote_user_module: str | None = None
+    # ASP.NET's <httpRuntime> checks (B79), which apply while a managed module runs for every request.
+    http_runtime: dict = field(default_factory=dict)
+
+    @property
+    def managed_pipeline(self) -> bool:
+        """A managed module without a precondition runs for every request, ARR's included (B77)."""
+        return self.remote_user_module == ""

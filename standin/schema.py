@@ -177,9 +177,25 @@ ELEMENTS.update({
                                      "preCondition": (STR, "", True)},
 })
 
+# ASP.NET's request checks, which a managed module without a precondition brings onto every request
+# (B79; docs/windows.md W38): the path limits and characters, and the physical-path check. Other
+# httpRuntime attributes are accepted at their defaults only. Defaults: referencesource
+# System.Web/Configuration/HttpRuntimeSection.cs.
+ELEMENTS.update({
+    "system.web": {},
+    "system.web/httpRuntime": {
+        "maxUrlLength": (UInt(0, 2097151), 260, True),
+        "maxQueryStringLength": (UInt(0, 2097151), 2048, True),
+        "requestPathInvalidCharacters": (STR, "<,>,*,%,&,:,\\,?", True),
+        "relaxedUrlToFileSystemMapping": (BOOL, False, True),
+    },
+})
+
 # Sections IIS only accepts at server level (applicationHost.config): allowDefinition="AppHostOnly"
 # for <proxy>, and <allowedServerVariables> is locked (overrideModeDefault="Deny").
 SERVER_ONLY = ("system.webServer/proxy", "system.webServer/rewrite/allowedServerVariables", "system.applicationHost",
                "location")
 # The site's web.config holds the distributed rules; the server settings file never does here.
-SITE_ONLY = ("system.webServer/rewrite/rules", "system.webServer/rewrite/rewriteMaps")
+# <system.web> is ASP.NET's, read from the application's configuration (relaxedUrlToFileSystemMapping
+# from there only: referencesource HttpRuntime.cs), not from applicationHost.config.
+SITE_ONLY = ("system.webServer/rewrite/rules", "system.webServer/rewrite/rewriteMaps", "system.web")

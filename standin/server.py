@@ -10,7 +10,7 @@ import time
 
 from aiohttp import web
 
-from . import filtering
+from . import aspnet, filtering
 from .answers import Answers
 from .arr import Arr
 from .authentication import Authentication
@@ -119,6 +119,10 @@ class StandIn:
         verdict = self.authentication.authenticate(req.path, req.header("Authorization"))
         if verdict.substatus is not None:
             return self.answers.unauthorized(verdict.substatus), verdict.substatus
+        # ASP.NET's checks, before the module's first event (B79).
+        rejection = aspnet.check(self.config, req.path, req.raw_query)
+        if rejection:
+            return self.answers.error(rejection.status, rejection.substatus, rejection.reason), rejection.substatus
         outcome.header_changes.update(self.authentication.header_changes(req.headers, verdict.user))
         if outcome.kind == "proxy":
             return await self.arr.forward(http, req, outcome)

@@ -54,3 +54,20 @@ def exchange(port: int, raw: bytes) -> bytes:
         except (ConnectionResetError, TimeoutError, socket.timeout):
             pass
     return reply
+
+
+# Paths IIS passes to the app that ASP.NET's own checks would refuse once a managed module runs for
+# every request, as the sign-on module does (docs/windows.md W38, docs/standin.md B79): relative to
+# the app's prefix, with what ASP.NET answers unless web.config's httpRuntime relaxes the check.
+# The long one is over 260 characters in segments HTTP.sys takes (at most 260 each).
+REFERENCESOURCE = "microsoft/referencesource System.Web"
+ASPNET_PATHS = [
+    ("colon", "/a:b", 400, f"{REFERENCESOURCE} HttpRequest.cs: requestPathInvalidCharacters"),
+    ("ampersand", "/a&b", 400, f"{REFERENCESOURCE} HttpRequest.cs: requestPathInvalidCharacters"),
+    ("star", "/a*b", 400, f"{REFERENCESOURCE} HttpRequest.cs: requestPathInvalidCharacters"),
+    ("less-than", "/a%3Cb", 400, f"{REFERENCESOURCE} HttpRequest.cs: requestPathInvalidCharacters"),
+    ("over-260", "/" + "/".join(["a" * 100] * 3), 400, f"{REFERENCESOURCE} HttpRequest.cs: maxUrlLength 260"),
+    ("device-name", "/CON", 404, f"{REFERENCESOURCE} Util/FileUtil.cs: CheckSuspiciousPhysicalPath [INFERRED]"),
+    ("device-name-with-extension", "/aux.txt", 404, f"{REFERENCESOURCE} Util/FileUtil.cs [INFERRED]"),
+    ("trailing-dot", "/x.", 404, f"{REFERENCESOURCE} Util/FileUtil.cs [INFERRED]"),
+]

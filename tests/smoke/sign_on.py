@@ -5,7 +5,10 @@ through curl.exe, the way a user's browser would."""
 from __future__ import annotations
 
 import base64
+import os
 import subprocess
+import tempfile
+from dataclasses import dataclass
 
 # A test account only: created for a smoke run and gone with its container. The password is at most
 # 14 characters: above that `net user` asks "Do you want to continue this operation? (Y/N)", and
@@ -41,19 +44,39 @@ def basic_header() -> str:
     return "Basic " + base64.b64encode(f"{LINUX_NAME}:{PASSWORD}".encode()).decode()
 
 
-def get(os_type: str, url: str, headers: dict | None = None) -> tuple[int, str]:
-    """A GET signed in as the test account: (status, body)."""
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: str
+    headers: dict[str, str]  # names in lower case; the final response's
+
+
+def get(os_type: str, url: str, headers: dict | None = None) -> Reply:
+    """A GET signed in as the test account."""
     headers = dict(headers or {})
     if os_type == "linux":
         import requests
 
         r = requests.get(url, headers={**headers, "Authorization": basic_header()}, timeout=30)
-        return r.status_code, r.text
+        return Reply(r.status_code, r.text, {k.lower(): v for k, v in r.headers.items()})
     extra = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
-    out = subprocess.run(["curl.exe", "-s", "--ntlm", "-u", f"{USER}:{PASSWORD}", "-w", "\n%{http_code}", *extra, url],
-                         capture_output=True, text=True, timeout=60)
+    with tempfile.TemporaryDirectory() as folder:
+        dump = os.path.join(folder, "headers")
+        out = subprocess.run(["curl.exe", "-s", "--ntlm", "-u", f"{USER}:{PASSWORD}", "-D", dump,
+                              "-w", "\n%{http_code}", *extra, url], capture_output=True, text=True,
+                             encoding="utf-8", errors="replace", timeout=60)
+        with open(dump, encoding="latin-1") as f:
+            headers = last_response_headers(f.read())
     body, _, status = out.stdout.rpartition("\n")
-    return int(status or 0), body
+    return Reply(int(status or 0), body, headers)
+
+
+def last_response_headers(dump: str) -> dict[str, str]:
+    """curl -D writes the head of every response (NTLM's 401s first), CRLF-terminated: the last
+    one's fields, names in lower case."""
+    heads = [head for head in dump.replace("\r\n", "\n").split("\n\n") if head.strip()]
+    fields = [line.partition(":") for line in (heads[-1].splitlines()[1:] if heads else [])]
+    return {name.strip().lower(): value.strip() for name, _, value in fields}
 
 
 def user_name_matches(name: str | None) -> bool:

@@ -25,18 +25,18 @@ def test_the_health_path_stays_anonymous_for_the_healthchecks(stack, base, prefi
 
 
 def test_the_signed_in_user_reaches_the_app_as_remote_user(stack, base, prefix):
-    status, body = sign_on.get(stack.os_type, f"{base}{prefix}/_diagnostics")
-    assert status == 200, body
-    seen = json.loads(body)
+    reply = sign_on.get(stack.os_type, f"{base}{prefix}/_diagnostics")
+    assert reply.status == 200, reply.body
+    seen = json.loads(reply.body)
     assert sign_on.user_name_matches(seen["remote_user"]), seen["remote_user"]
     assert not any(k.lower().replace("_", "-") == "x-remote-user" for k in seen["headers"]), seen["headers"]
 
 
 def test_a_name_the_client_writes_never_reaches_the_app(stack, base, prefix):
     forged = {"X-Remote-User": "CORP\\administrator", "X_Remote_User": "CORP\\administrator"}
-    status, body = sign_on.get(stack.os_type, f"{base}{prefix}/_diagnostics", headers=forged)
-    assert status == 200, body
-    assert sign_on.user_name_matches(json.loads(body)["remote_user"])
+    reply = sign_on.get(stack.os_type, f"{base}{prefix}/_diagnostics", headers=forged)
+    assert reply.status == 200, reply.body
+    assert sign_on.user_name_matches(json.loads(reply.body)["remote_user"])
     assert requests.get(f"{base}{prefix}/_diagnostics", headers=forged, timeout=30).status_code == 401
 
 
@@ -47,5 +47,12 @@ def test_static_files_are_behind_the_same_sign_on(stack, base, prefix, s):
     folder = ROOT / s["APP_STATIC_DIR"]
     sample = sorted(p for p in folder.rglob("*") if p.is_file())[0].relative_to(folder).as_posix()
     assert requests.get(f"{base}{prefix}/static/{sample}", timeout=30).status_code == 401
-    status, _ = sign_on.get(stack.os_type, f"{base}{prefix}/static/{sample}")
-    assert status == 200
+    assert sign_on.get(stack.os_type, f"{base}{prefix}/static/{sample}").status == 200
+def test_paths_aspnet_would_refuse_reach_the_app_signed_in(stack, base, prefix):
+    """As tests/smoke/test_stack.py's, signed in: the URLs that reach the app do not depend on
+    the sign-on setting (docs/windows.md W38)."""
+    from tests.wire import ASPNET_PATHS
+
+    for case, path, _, _ in ASPNET_PATHS:
+        reply = sign_on.get(stack.os_type, f"{base}{prefix}{path}")
+        assert "x-request-id" in reply.headers, (case, reply.status, reply.body[:300])

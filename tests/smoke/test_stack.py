@@ -347,3 +347,14 @@ def test_a_missing_static_file_is_iis_404_not_the_apps(base, prefix, s):
     assert missing.status_code == app_404.status_code == 404
     assert "X-Request-ID" in app_404.headers
     assert ("X-Request-ID" not in missing.headers) == (s["IIS_STATIC_FILES"] == "true")
+
+
+def test_paths_aspnet_would_refuse_reach_the_app(base, prefix):
+    """The sign-on module brings ASP.NET's path checks onto every request, sign-on on or off;
+    web.config relaxes them, so these reach the app (docs/windows.md W38). The same table runs signed
+    in (tests/smoke/test_sign_on.py)."""
+    from tests.wire import ASPNET_PATHS
+
+    for case, path, _, _ in ASPNET_PATHS:
+        r = get(f"{base}{prefix}{path}")
+        assert "X-Request-ID" in r.headers, (case, r.status_code, r.text[:300])  # the hosting layer answered

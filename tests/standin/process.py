@@ -61,13 +61,14 @@ class StandIn:
 
 
 def run_standin(tmp_path, base_env, backend_port, *, proxy="", existing="PassThrough", max_body=30000000,
-                filtering="", pfx_password=None, extra=(), apphost="", modules=""):
+                filtering="", pfx_password=None, extra=(), apphost="", modules="", system_web=""):
     """The stand-in with HTTP and HTTPS listeners: the certificate as PEM files, or as a PFX
     protected by pfx_password (the form IIS binds)."""
     site = tmp_path / "site"
     site.mkdir()
     web = WEB.format(port=backend_port)
-    (site / "web.config").write_text(web.replace("</rewrite>", "</rewrite>" + modules, 1))
+    web = web.replace("</rewrite>", "</rewrite>" + modules, 1).replace("<configuration>", "<configuration>" + system_web, 1)
+    (site / "web.config").write_text(web)
     (site / "iisstart.htm").write_text("start page")
     (tmp_path / "server.config").write_text(SERVER.format(proxy=proxy, existing=existing, max_body=max_body,
                                                           filtering=filtering, apphost=apphost))

@@ -140,3 +140,36 @@ def test_anonymous_access_is_off_only_where_sign_on_asks_for_it(project_env, pre
     auth = Authentication(config, {})
     assert {path: auth.enabled(path.format(p=prefix)) for path in expected} == expected
     assert config.remote_user_module == ""  # registered, without a precondition: it runs for ARR
+
+
+def aspnet_problems(config) -> list[str]:
+    """The sign-on module brings ASP.NET's checks onto every request (docs/windows.md W38): the
+    project's web.config must relax each, leaving request filtering's limits the only ones."""
+    runtime, limits, problems = config.http_runtime, config.request_limits, []
+    if runtime["maxUrlLength"] < limits["maxUrl"]:
+        problems.append(f"maxUrlLength {runtime['maxUrlLength']} is below request filtering's maxUrl {limits['maxUrl']}")
+    if runtime["maxQueryStringLength"] < limits["maxQueryString"]:
+        problems.append(f"maxQueryStringLength {runtime['maxQueryStringLength']} is below maxQueryString "
+                        f"{limits['maxQueryString']}")
+    if runtime["requestPathInvalidCharacters"]:
+        problems.append(f"requestPathInvalidCharacters {runtime['requestPathInvalidCharacters']!r} refuses paths IIS passes")
+    if not runtime["relaxedUrlToFileSystemMapping"]:
+        problems.append("relaxedUrlToFileSystemMapping is off: CON or a trailing dot is ASP.NET's 404")
+    return problems
+
+
+def test_aspnet_limits_are_at_least_request_filterings(project_env):
+    config = load(WEB_CONFIG, SERVER_CONFIG, expand_env=True, environ=project_env)
+    assert config.managed_pipeline  # the sign-on module runs for every request, so the checks apply
+    assert aspnet_problems(config) == []
+
+
+def test_a_web_config_without_the_aspnet_line_is_caught(project_env, tmp_path):
+    text = WEB_CONFIG.read_text()
+    start, end = text.index("  <system.web>"), text.index("</system.web>") + len("</system.web>")
+    web = tmp_path / "web.config"
+    web.write_text(text[:start] + text[end:])
+    problems = aspnet_problems(load(web, SERVER_CONFIG, expand_env=True, environ=project_env))
+    # ASP.NET's default query limit happens to equal request filtering's (2048): three, not four.
+    assert [p.split()[0] for p in problems] == ["maxUrlLength", "requestPathInvalidCharacters",
+                                                "relaxedUrlToFileSystemMapping"]

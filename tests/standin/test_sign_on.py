@@ -12,6 +12,7 @@ from standin.config import ConfigError, load
 from tests.paths import ROOT
 from tests.standin.process import run_standin, seen
 from tests.support import stop
+from tests.wire import ASPNET_PATHS
 
 # Anonymous off for the site, on again for the health path (and the start page the test harness polls):
 # the project's server.config shape.
@@ -109,3 +110,46 @@ def test_B76_the_dry_run_shows_the_user_and_the_headers(tmp_path, base_env):
     assert (auth["user"], auth["windows"], auth["anonymous"], auth["status"]) == ("CORP\\alice", True, False, None)
     assert auth["request_headers_set"] == {"x-remote-user": "CORP\\alice"}
     assert auth["request_headers_removed"] == ["x_remote_user"]
+
+
+# Paths IIS passes on that ASP.NET's checks refuse (B79), below the test site's prefix.
+ASPNET_REFUSES = [("/api" + path, refused) for _, path, refused, _ in ASPNET_PATHS]
+
+
+def project_http_runtime() -> str:
+    """The project's own <system.web> element, as iis/web.config has it."""
+    from lxml import etree
+
+    element = etree.parse(str(ROOT / "iis" / "web.config")).getroot().find("system.web")
+    return etree.tostring(element, encoding="unicode")
+
+
+@pytest.mark.parametrize("precondition", ["", 'preCondition="managedHandler" '], ids=["every-request", "managed-only"])
+def test_B79_a_managed_module_brings_aspnet_checks_onto_proxied_requests(tmp_path, base_env, backend, precondition):
+    s = run_standin(tmp_path, base_env, backend, modules=MODULE.format(extra=precondition))
+    try:
+        for path, refused in ASPNET_REFUSES:
+            resp, body = s.get(path)
+            expected = refused if precondition == "" else 200  # managedHandler: ASP.NET never sees ARR's requests
+            assert resp.status == expected, (path, resp.status, body[:300])
+        assert s.get("/api/plain")[0].status == 200
+    finally:
+        stop(s.proc)
+
+
+def test_B79_the_project_web_config_relaxes_every_aspnet_check(tmp_path, base_env, backend):
+    s = run_standin(tmp_path, base_env, backend, modules=MODULE.format(extra=""), system_web=project_http_runtime())
+    try:
+        for path, _ in ASPNET_REFUSES:
+            resp, body = s.get(path)
+            assert resp.status == 200, (path, resp.status, body[:300])
+    finally:
+        stop(s.proc)
+
+
+def test_B79_system_web_belongs_in_the_site_web_config(tmp_path):
+    server, web = tmp_path / "server.config", tmp_path / "web.config"
+    server.write_text("<configuration><system.web><httpRuntime maxUrlLength=\"4096\" /></system.web></configuration>")
+    web.write_text("<configuration />")
+    with pytest.raises(ConfigError, match="belongs in the site's web.config"):
+        load(web, server)

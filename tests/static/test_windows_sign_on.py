@@ -100,6 +100,8 @@ def test_a_module_registered_for_managed_handlers_only_is_caught():
                                           'type="RemoteUserHeaderModule" preCondition="managedHandler" />')
     assert registration_problems(text, MODULE.read_text()) == [
         "the module has a preCondition: it would not run for ARR's native handler"]
+
+
 def account_problems(command: list[str]) -> list[str]:
     """The Windows sign-on run's `net user <name> <password> /add`: a password over 14 characters
     makes net.exe ask "(Y/N)", which nobody answers in `docker exec` (docs/windows.md W35)."""
@@ -126,3 +128,13 @@ def test_the_account_command_before_the_third_reading_is_caught():
     problems = account_problems(["net", "user", "smoke-user", "Sm0ke-Test-0nly!", "/add"])
     assert any("16 characters" in p for p in problems) and any("/y" in p for p in problems)
 
+
+def test_the_signed_in_answers_headers_are_the_last_of_curls_dump():
+    """curl.exe -D on Windows: NTLM's two 401s, then the answer (what the ASP.NET paths check reads)."""
+    from tests.smoke.sign_on import last_response_headers
+
+    dump = ("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n"
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM TlRMTVNTUAACAAAA\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nX-Request-ID: 0f1e\r\nContent-Type: text/html\r\n\r\n")
+    assert last_response_headers(dump) == {"x-request-id": "0f1e", "content-type": "text/html"}
+    assert last_response_headers("") == {}
