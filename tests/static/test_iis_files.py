@@ -140,10 +140,10 @@ def test_dockerfile_installs_every_manifest_entry_and_verifies_the_modules():
 
 def test_powershell_scripts_parse():
     scripts = sorted((ROOT / "iis").glob("*.ps1"))
-    assert len(scripts) == 3
+    assert len(scripts) == 4
     result = ps_parse(*scripts)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count(": ok") == 3
+    assert result.stdout.count(": ok") == 4
 
 
 def test_no_script_holds_a_variable_reference_powershell_refuses():

@@ -27,7 +27,20 @@ BUILDKIT_ONLY = re.compile(r"^(RUN|COPY|ADD)\s+--(mount|network|security|chmod|l
                            r"|<<-?\s*['\"]?\w+|^#\s*syntax=", re.MULTILINE)
 
 
-def iis_problems(text: str) -> list[str]:
+def health_script(health: str, scripts: dict[str, str] | None) -> str | None:
+    """The healthcheck's PowerShell: its -Command text, or the script it runs with -File (from iis/,
+    where COPY takes it), or None when the script is not copied into the image."""
+    args = json.loads(health[health.index("["):])
+    if "-File" not in args:
+        return args[-1]
+    name = args[args.index("-File") + 1].rsplit("\\", 1)[-1]
+    if scripts is None:
+        path = ROOT / "iis" / name
+        return path.read_text() if path.exists() else None
+    return scripts.get(name)
+
+
+def iis_problems(text: str, scripts: dict[str, str] | None = None) -> list[str]:
     problems = []
     if not text.startswith("# escape=`\n"):
         problems.append("no `# escape=`` first: Windows paths would be read as escapes")
@@ -43,8 +56,13 @@ def iis_problems(text: str) -> list[str]:
     health = [v for k, v in steps if k == "HEALTHCHECK"]
     if not health or "CMD [" not in health[0]:
         problems.append("HEALTHCHECK is not in exec form")
-    elif re.search(r"\breturn\s+[01]\b", health[0]) or "exit 1" not in health[0]:
-        problems.append("HEALTHCHECK sets no exit code (return in -Command does not)")
+    else:
+        script = health_script(health[0], scripts)
+        copied = [v for k, v in steps if k == "COPY" and "Test-Health.ps1" in v]
+        if script is None or ("-File" in health[0] and not copied):
+            problems.append("HEALTHCHECK runs a script the image does not copy")
+        elif re.search(r"\breturn\s+[01]\b", script) or "exit 1" not in script:
+            problems.append("HEALTHCHECK sets no exit code (return in -Command does not)")
     commands = [c for k, v in steps if k == "RUN" for c in v.split(";")]
     for key, name, allowed, why in REGISTRY:
         setting = [c for c in commands if f"-Name {name} " in c]
@@ -75,16 +93,45 @@ def test_a_dockerfile_without_the_registry_values_is_caught():
      "MaxNegativeCacheTtl is not set"),
     ("-Name DisableServerHeader -PropertyType DWord -Value 2", "-Name DisableServerHeader -PropertyType DWord -Value 1",
      "DisableServerHeader is not set"),
-    ("exit 1 }", "return 1 }", "HEALTHCHECK sets no exit code"),
+    ("iis/Test-Health.ps1 ", "", "a script the image does not copy"),
     ("RUN .\\Install-Module.ps1 -Name ARR", "RUN msiexec /i C:\\setup\\requestRouter_amd64.msi /qn", "bare msiexec"),
     ("COPY iis/installers/", "COPY --link iis/installers/", "BuildKit-only"),
     ("# escape=`\n", "", "no `# escape"),
     ('ENTRYPOINT ["C:\\\\LogMonitor\\\\LogMonitor.exe", ', "ENTRYPOINT [", "LogMonitor"),
-], ids=["dns-cache-600s", "dns-wrong-key", "server-header-1", "healthcheck-return", "bare-msiexec", "buildkit", "no-escape", "no-logmonitor"])
+], ids=["dns-cache-600s", "dns-wrong-key", "server-header-1", "healthcheck-not-copied", "bare-msiexec", "buildkit", "no-escape", "no-logmonitor"])
 def test_a_broken_windows_dockerfile_is_caught(old, new, problem):
     text = IIS.read_text()
     assert old in text
     assert any(problem in p for p in iis_problems(text.replace(old, new, 1))), problem
+
+
+def test_a_healthcheck_that_returns_instead_of_exiting_is_caught():
+    """Known-bad input: `return 1` ends the script with exit code 0, which Docker reads as healthy."""
+    script = (ROOT / "iis" / "Test-Health.ps1").read_text().replace("exit 1", "return 1")
+    assert any("sets no exit code" in p for p in iis_problems(IIS.read_text(), {"Test-Health.ps1": script}))
+
+
+def health_attempts(source: str, tmp_path) -> list[dict]:
+    """The healthcheck's requests in order: each Invoke-WebRequest's parameters."""
+    from tests.static.powershell import commands, syntax_tree
+
+    return [c.parameters for c in commands(syntax_tree(source, tmp_path)) if c.name == "Invoke-WebRequest"]
+
+
+def test_the_healthcheck_asks_anonymously_first_then_signed_in(tmp_path):
+    """docs/windows.md W39: anonymous first (the health path's <location>), then, on a 401 only, as
+    the container's account, so that it passes whichever way IIS applies the location."""
+    source = (ROOT / "iis" / "Test-Health.ps1").read_text()
+    attempts = health_attempts(source, tmp_path)
+    assert ["-usedefaultcredentials" in a for a in attempts] == [False, True]
+    assert all(a.get("-uri") == "$url" and a.get("-erroraction") == "Stop" for a in attempts)
+    assert "if ($status -ne 401)" in source
+
+
+def test_a_healthcheck_that_signs_in_first_is_caught(tmp_path):
+    source = (ROOT / "iis" / "Test-Health.ps1").read_text().replace(
+        "Invoke-WebRequest -UseBasicParsing -TimeoutSec 4", "Invoke-WebRequest -UseBasicParsing -UseDefaultCredentials -TimeoutSec 4", 1)
+    assert ["-usedefaultcredentials" in a for a in health_attempts(source, tmp_path)] != [False, True]
 
 
 def test_the_start_script_hands_over_to_service_monitor_and_exits_with_it():
