@@ -1,4 +1,5 @@
-"""What the app tests share beside their fixtures: the address IIS has in them."""
+"""What the app tests share beside their fixtures: the address IIS has in them, raw exchanges, and
+the waitress worker processes of a launcher."""
 
 # IIS's address in the app tests: the one proxy hop the hosting layer trusts (IIS_ADDRESS).
 IIS = "172.30.50.10"
@@ -43,3 +44,33 @@ def iis_client(app):
     from werkzeug.test import Client
 
     return Client(AsIis(app))
+
+
+def worker_pids(launcher_pid: int) -> set[int]:
+    """The launcher's child processes that are workers (multiprocessing's spawn also starts a
+    resource tracker, which runs no app)."""
+    children = open(f"/proc/{launcher_pid}/task/{launcher_pid}/children").read().split()
+    return {int(pid) for pid in children
+            if "spawn_main" in open(f"/proc/{pid}/cmdline").read().replace("\0", " ")}
+
+
+def wait_for_workers(s, count: int) -> set[int]:
+    """Polls until the launcher has count workers; returns their process IDs."""
+    from tests.support import wait_until
+
+    def counted():
+        pids = worker_pids(s.proc.pid)
+        return pids if len(pids) == count else None
+
+    return wait_until(counted, 30, f"{count} workers")
+
+
+def refused(port: int) -> bool:
+    """Whether a new connection to the port on loopback is refused."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return False
+    except OSError:
+        return True

@@ -1,7 +1,6 @@
 """The real app servers on loopback: the launcher under gunicorn and waitress, the config error exit."""
 import http.client
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -9,11 +8,10 @@ import sys
 import threading
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.app.support import body_of, send_raw
+from tests.app.support import body_of, refused, send_raw, wait_for_workers
 from tests.paths import ROOT
 from tests.support import free_port, stop, wait_until
 
@@ -113,14 +111,6 @@ def test_a_stop_finishes_the_request_in_flight_and_takes_no_new_one(server, app_
         assert idle.sock.recv(1) == b""
     finally:
         idle.close()
-
-
-def refused(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return False
-    except OSError:
-        return True
 
 
 def test_a_waitress_stop_is_bounded_by_app_timeout_seconds(app_server):
@@ -237,106 +227,3 @@ def test_remote_user_only_from_iis_and_never_from_another_spelling(server, app_s
     assert remote_user("X-Remote-User: CORP\\alice") == "CORP\\alice"
     assert remote_user("X_Remote_User: CORP\\mallory") is None
     assert remote_user("X_Remote_User: CORP\\mallory", "X-Remote-User: CORP\\alice") == "CORP\\alice"
-
-
-def worker_pids(launcher_pid: int) -> set[int]:
-    """The launcher's child processes that are workers (multiprocessing's spawn also starts a
-    resource tracker, which runs no app)."""
-    children = open(f"/proc/{launcher_pid}/task/{launcher_pid}/children").read().split()
-    return {int(pid) for pid in children
-            if "spawn_main" in open(f"/proc/{pid}/cmdline").read().replace("\0", " ")}
-
-
-def wait_for_workers(s, count: int) -> set[int]:
-    """Polls until the launcher has count workers; returns their process IDs."""
-    def counted():
-        pids = worker_pids(s.proc.pid)
-        return pids if len(pids) == count else None
-
-    return wait_until(counted, 30, f"{count} workers")
-
-
-def test_waitress_workers_share_one_address_and_all_answer(app_server):
-    """APP_WORKERS for waitress (app/workers.py): several processes behind one socket, the same
-    launcher code as on Windows, where spawn is the only start method."""
-    s = app_server("waitress", APP_WORKERS="3", APP_DIAGNOSTICS="true")
-    wait_for_workers(s, 3)
-
-    def process(_):
-        with urllib.request.urlopen(s.url("/_diagnostics"), timeout=10) as r:
-            return json.load(r)["process"]
-
-    with ThreadPoolExecutor(12) as pool:
-        answered = set(pool.map(process, range(300)))
-    assert answered <= worker_pids(s.proc.pid) and len(answered) >= 2, answered
-
-
-def test_a_killed_waitress_worker_is_replaced(app_server):
-    s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true")
-    before = wait_for_workers(s, 2)
-    victim = sorted(before)[0]
-    os.kill(victim, signal.SIGKILL)
-    wait_until(lambda: len(worker_pids(s.proc.pid)) == 2 and victim not in worker_pids(s.proc.pid), 30,
-               "the killed worker to be replaced")
-    with urllib.request.urlopen(s.url("/health"), timeout=10) as r:
-        assert r.status == 200
-    assert "exited with -9: starting another" in s.log.read_text()
-
-
-def test_waitress_workers_stop_together_and_finish_what_is_in_flight(app_server):
-    s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true")
-    workers = wait_for_workers(s, 2)
-    result = {}
-
-    def slow_request():
-        with urllib.request.urlopen(s.url("/_diagnostics?delay=2"), timeout=30) as r:
-            result["status"] = r.status
-
-    client = threading.Thread(target=slow_request)
-    client.start()
-    wait_until(lambda: "request in flight" in s.log.read_text(), 15, "the request to be in flight")
-    s.proc.send_signal(signal.SIGTERM)
-    wait_until(lambda: refused(s.port), 10, "new connections to be refused")
-    client.join(timeout=30)
-    assert result.get("status") == 200, s.log.read_text()
-    assert s.proc.wait(timeout=15) == 0, s.log.read_text()
-    assert not any(os.path.exists(f"/proc/{pid}") and "zombie" not in open(f"/proc/{pid}/status").read().lower()
-                   for pid in workers)
-
-
-def test_a_worker_killed_under_load_loses_at_most_what_it_was_answering(app_server):
-    """8 clients on new connections each while one of 2 workers is killed (SIGKILL): the other goes
-    on answering, the dead one is replaced, and at most one request per client fails (the one the
-    dead worker had)."""
-    s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true")
-    wait_for_workers(s, 2)
-    stop, results, lock = threading.Event(), [], threading.Lock()
-
-    def client():
-        while not stop.is_set():
-            try:
-                with urllib.request.urlopen(s.url("/_diagnostics"), timeout=10) as r:
-                    outcome = r.status
-            except OSError as exc:
-                outcome = repr(exc)
-            with lock:
-                results.append(outcome)
-
-    threads = [threading.Thread(target=client) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    try:
-        wait_until(lambda: len(results) >= 200, 30, "traffic before the kill")
-        victim = sorted(worker_pids(s.proc.pid))[0]
-        os.kill(victim, signal.SIGKILL)
-        wait_until(lambda: len(worker_pids(s.proc.pid)) == 2 and victim not in worker_pids(s.proc.pid), 30,
-                   "the replacement")
-        count = len(results)
-        wait_until(lambda: len(results) >= count + 200, 30, "traffic after the replacement")
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
-    failed = [r for r in results if r != 200]
-    print(f"killed worker under load: {len(results)} requests, {len(failed)} failed {failed[:3]}")
-    assert len(failed) <= len(threads), failed[:8]
