@@ -11,7 +11,8 @@ from . import stopping
 from .config import Settings, from_env
 from .drain import Drain
 from .limits import MAX_HEADER_FIELD
-from .workers import Workers, bind
+from .retiring import retire_connections
+from .workers import Workers, bind, wait_for_stop
 from .wsgi import build
 
 # Open connections one waitress process serves at once; past it, it stops accepting until some
@@ -42,26 +43,31 @@ def options(s: Settings) -> dict:
     )
 
 
-def serve(app, s: Settings, drain_when=None, **where) -> None:
-    """One waitress process: where is listen=… or sockets=[…]. A stop (the process's own, or
-    drain_when being set) finishes what is in flight within APP_TIMEOUT_SECONDS, as gunicorn's
+def serve(app, s: Settings, stop_pipe=None, **where) -> None:
+    """One waitress process: where is listen=… or sockets=[…]. A stop (the process's own, or the
+    launcher closing stop_pipe) finishes what is in flight within APP_TIMEOUT_SECONDS, as gunicorn's
     graceful_timeout."""
     import waitress
 
     server = waitress.create_server(app, **where, **options(s))
+    retire_connections(server)
     drain = Drain(server, bound=s.timeout_seconds)
     stopping.install(drain.run)
-    if drain_when is not None:
-        threading.Thread(target=lambda: drain_when.wait() and drain.run(), daemon=True).start()
+    if stop_pipe is not None:
+        def drain_when_told():
+            wait_for_stop(stop_pipe)
+            drain.run()
+
+        threading.Thread(target=drain_when_told, daemon=True).start()
     server.print_listen("Serving on http://{}:{}")
     server.run()
 
 
-def serve_on_socket(sock, drain_when) -> None:
+def serve_on_socket(sock, stop_pipe) -> None:
     """A worker process's entry point (spawned: it loads the settings and the app itself)."""
     s = from_env()
     _log(s)
-    serve(build(s), s, drain_when=drain_when, sockets=[sock])
+    serve(build(s), s, stop_pipe=stop_pipe, sockets=[sock])
 
 
 def run(app, s: Settings) -> None:

@@ -28,9 +28,24 @@ def bind(host: str, port: int, backlog: int) -> socket.socket:
     return socket.create_server((host, port), backlog=backlog, reuse_port=False)
 
 
+def wait_for_stop(pipe) -> None:
+    """A worker's wait for the stop: the launcher closes its end of the worker's pipe when the
+    workers are to drain, and the system closes it when the launcher is gone, so a worker never
+    outlives its launcher."""
+    try:
+        pipe.recv_bytes()
+    except (EOFError, OSError):
+        pass
+
+
 class Workers:
-    """count waitress processes on sock, each running serve(sock, stop) (a picklable, module-level
-    callable); stop is one Event for all of them, set when they are to drain and end."""
+    """count waitress processes on sock, each running serve(sock, pipe) (a picklable, module-level
+    callable); pipe is the reading end of a pipe of the worker's own, whose other end the launcher
+    closes when the workers are to drain.
+
+    A pipe each, not one shared multiprocessing.Event: Event.set() waits for every process that
+    ever waited on it to wake, so after one worker was killed mid-wait the launcher's stop hung
+    and no worker drained (issue 23)."""
 
     def __init__(self, sock: socket.socket, serve, count: int, bound: float):
         self.sock, self.serve, self.count, self.bound = sock, serve, count, bound
@@ -38,41 +53,51 @@ class Workers:
         self.processes: list = []
         self.stopping = threading.Event()
         self.done = threading.Event()
-        self.drain = self.context.Event()
+        # Held while the workers change and while the stop closes their pipes, so no worker is
+        # started after the stop has told the others.
+        self.lock = threading.Lock()
 
     def start_one(self):
-        process = self.context.Process(target=self.serve, args=(self.sock, self.drain), daemon=False)
+        reader, writer = self.context.Pipe(duplex=False)
+        process = self.context.Process(target=self.serve, args=(self.sock, reader), daemon=False)
         process.start()
-        process.started = time.monotonic()
+        reader.close()  # the worker has its own copy; the launcher keeps only the end it closes
+        process.started, process.stop_pipe = time.monotonic(), writer
         self.processes.append(process)
         log.warning("app: worker %s started (%s of %s)", process.pid, len(self.processes), self.count)
 
     def run(self) -> int:
         """Starts the workers and keeps their number until stop() is called; returns 0."""
-        for _ in range(self.count):
-            self.start_one()
+        with self.lock:
+            for _ in range(self.count):
+                self.start_one()
         while not self.stopping.is_set():
             multiprocessing.connection.wait([p.sentinel for p in self.processes], timeout=0.5)
             for process in [p for p in self.processes if not p.is_alive()]:
-                self.processes.remove(process)
+                with self.lock:
+                    self.processes.remove(process)
+                    process.stop_pipe.close()
                 if self.stopping.is_set():
                     continue
                 log.warning("app: worker %s exited with %s: starting another", process.pid, process.exitcode)
                 if time.monotonic() - process.started < RESTART_PAUSE:
                     self.stopping.wait(RESTART_PAUSE)
-                if not self.stopping.is_set():
-                    self.start_one()
+                with self.lock:
+                    if not self.stopping.is_set():
+                        self.start_one()
         return self.wait_for_workers()
 
     def stop(self) -> None:
-        """Stops replacing workers and tells each to drain, through the shared Event: the same on
-        every OS (a container's stop reaches the launcher only on Linux, and Windows' console events
-        are not a way to address one process)."""
-        self.stopping.set()
-        # The launcher's copy of the listening socket goes first, so that once each worker has
-        # closed its own, new connections are refused instead of queueing for nobody.
-        self.sock.close()
-        self.drain.set()
+        """Stops replacing workers and tells each to drain, by closing its pipe: the same on every
+        OS (a container's stop reaches the launcher only on Linux, and Windows' console events are
+        not a way to address one process)."""
+        with self.lock:
+            self.stopping.set()
+            # The launcher's copy of the listening socket goes first, so that once each worker has
+            # closed its own, new connections are refused instead of queueing for nobody.
+            self.sock.close()
+            for process in self.processes:
+                process.stop_pipe.close()
 
     def stop_and_wait(self) -> None:
         """The launcher's stop: the workers drain, and this returns once run() has finished."""

@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import threading
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -95,3 +96,94 @@ def test_a_worker_killed_under_load_loses_at_most_what_it_was_answering(app_serv
     failed = [r for r in results if r != 200]
     print(f"killed worker under load: {len(results)} requests, {len(failed)} failed {failed[:3]}")
     assert len(failed) <= len(threads), failed[:8]
+
+
+def slow_requests(s, count: int, delay: float) -> tuple[list, list[threading.Thread]]:
+    """count requests the app holds for delay seconds, each on a connection of its own; their
+    outcomes (status or the error) land in the returned list."""
+    results = []
+
+    def one():
+        try:
+            with urllib.request.urlopen(s.url(f"/_diagnostics?delay={delay}"), timeout=60) as r:
+                results.append(r.status)
+        except OSError as exc:
+            results.append(repr(exc))
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    return results, threads
+
+
+def test_a_stop_after_workers_were_replaced_still_drains(app_server):
+    """Issue 23: once a worker had been killed and replaced, a stop no longer drained (the workers
+    went on accepting until the kill). After two replacements, slow requests in flight finish,
+    new connections are refused at once, and the launcher exits 0 well before its bound."""
+    s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true", APP_TIMEOUT_SECONDS="20")
+    for _ in range(2):
+        victim = sorted(wait_for_workers(s, 2))[0]
+        os.kill(victim, signal.SIGKILL)
+        wait_until(lambda v=victim: len(worker_pids(s.proc.pid)) == 2 and v not in worker_pids(s.proc.pid), 30,
+                   "the killed worker to be replaced")
+    in_flight = s.log.read_text().count("request in flight")
+    results, threads = slow_requests(s, 4, 2)
+    wait_until(lambda: s.log.read_text().count("request in flight") >= in_flight + 4, 15, "4 requests in flight")
+    s.proc.send_signal(signal.SIGTERM)
+    wait_until(lambda: refused(s.port), 5, "new connections to be refused")
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results == [200] * 4, (results, s.log.read_text()[-3000:])
+    assert s.proc.wait(timeout=10) == 0, s.log.read_text()[-3000:]
+
+
+def test_workers_end_when_their_launcher_is_killed(app_server):
+    """A launcher that dies without a stop (SIGKILL) takes no worker with it on its own: each worker's
+    pipe closes with it, and the workers drain and end instead of serving on as orphans."""
+    s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true", APP_TIMEOUT_SECONDS="5")
+    workers = wait_for_workers(s, 2)
+    s.proc.kill()
+    s.proc.wait(timeout=10)
+    wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in workers), 15, "the orphaned workers to end")
+
+
+def test_after_a_replacement_pooled_connections_reach_the_new_worker(app_server):
+    """A proxy's pool (8 kept-alive connections, as ARR or the stand-in keeps them) stayed on the
+    surviving worker after a replacement; kept-alive connections retire (app/retiring.py), so the
+    new worker answers some of them within KEEPALIVE_MAX_AGE and a margin."""
+    import http.client
+
+    from app.retiring import KEEPALIVE_MAX_AGE
+
+    s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true")
+    victim, survivor = sorted(wait_for_workers(s, 2))
+    pool = [http.client.HTTPConnection("127.0.0.1", s.port, timeout=10) for _ in range(8)]
+
+    def answered_by(conn) -> int | None:
+        try:
+            conn.request("GET", f"/{s.prefix}/_diagnostics")
+            return json.load(conn.getresponse())["process"]
+        except (OSError, http.client.HTTPException):
+            conn.close()  # the dead worker's connection: the next request opens another
+            return None
+
+    try:
+        for conn in pool:
+            answered_by(conn)
+        os.kill(victim, signal.SIGKILL)
+        for conn in pool:  # the pool reconnects at once, while only the survivor accepts
+            answered_by(conn)
+        workers = wait_until(lambda: (lambda now: now if len(now) == 2 and victim not in now else None)(
+            worker_pids(s.proc.pid)), 30, "the replacement")
+        [new] = workers - {survivor}
+        started = time.monotonic()
+        bound = KEEPALIVE_MAX_AGE * 2 + 5
+
+        def new_worker_answers():
+            return any(answered_by(conn) == new for conn in pool)
+
+        wait_until(new_worker_answers, bound, "a pooled connection to reach the new worker", interval=0.1)
+        print(f"the new worker answered a pooled request {time.monotonic() - started:.1f}s after it started")
+    finally:
+        for conn in pool:
+            conn.close()
