@@ -1,4 +1,4 @@
-# The hosted WSGI app (APP_MODULE), for Linux (gunicorn) and Windows (waitress) alike.
+# The hosted WSGI app (APP_MODULE) under waitress (or gunicorn on Linux: APP_SERVER), for Linux and Windows alike.
 #   Linux:   docker build -f Dockerfile.app .
 #   Windows: docker build -f Dockerfile.app --build-arg BASE_IMAGE=python:3.13-windowsservercore-ltsc2022 --build-arg RUN_AS=ContainerUser .
 #   Offline: add --build-arg PIP_NO_INDEX=1 after filling wheelhouse/ (scripts/wheelhouse).

@@ -24,8 +24,10 @@ class Settings:
     prefix: str  # without slashes, e.g. "myApp"
     app_module: str  # the hosted WSGI app, "package.module:name" or "package.module:factory()"
     port: int
+    server: str  # "waitress" or "gunicorn"
     workers: int
     threads: int
+    connections: int  # open connections one worker process serves at once
     timeout_seconds: int
     log_level: str
     diagnostics: bool
@@ -117,8 +119,12 @@ SETTINGS = [
     ("prefix", "APP_PREFIX", _matching(re.compile(r"[A-Za-z0-9_-]+")), "letters, digits, - and _ only"),
     ("app_module", "APP_MODULE", _matching(SPEC), "package.module:name or package.module:factory()"),
     ("port", "APP_PORT", _whole(1, 65535), "a TCP port"),
+    ("server", "APP_SERVER", _one_of("waitress", "gunicorn"), "waitress or gunicorn (gunicorn on Linux only)"),
     ("workers", "APP_WORKERS", _whole(1), "a whole number above 0"),
     ("threads", "APP_THREADS", _whole(1), "a whole number above 0"),
+    # Windows' select() takes 512 sockets a process: the connections, the listening socket and
+    # waitress' trigger must fit (docs/windows.md W41).
+    ("connections", "APP_CONNECTIONS", _whole(1, 500), "a whole number from 1 to 500"),
     ("timeout_seconds", "APP_TIMEOUT_SECONDS", _whole(1), "seconds, above 0"),
     ("log_level", "APP_LOG_LEVEL", _one_of("debug", "info", "warning", "error"), "debug, info, warning or error"),
     ("diagnostics", "APP_DIAGNOSTICS", _boolean, "true or false"),
@@ -155,6 +161,8 @@ def from_env(environ=None) -> Settings:
     if app_timeout and proxy_timeout and app_timeout >= proxy_timeout:
         errors.append(f"APP_TIMEOUT_SECONDS ({app_timeout}) must be below PROXY_TIMEOUT "
                       f"({proxy_timeout:g} s), or IIS answers 502.3 while the app is still working")
+    if values.get("server") == "gunicorn" and os.name == "nt":
+        errors.append("APP_SERVER=gunicorn does not run on Windows (gunicorn is POSIX-only): use waitress")
     if errors:
         raise ConfigError("invalid settings:\n  " + "\n  ".join(errors))
     return Settings(**values)

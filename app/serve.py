@@ -1,12 +1,11 @@
-"""The one launcher: gunicorn on Linux, waitress on Windows (app/waitress_server.py), never the Flask
-development server.
+"""The one launcher: waitress (app/waitress_server.py) on both stacks, or gunicorn on Linux, as
+APP_SERVER says; never the Flask development server.
 
-    python -m app.serve [--server gunicorn|waitress]
+    python -m app.serve [--server gunicorn|waitress]   # --server: APP_SERVER for this run
 """
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from .config import ConfigError, Settings, from_env
@@ -25,6 +24,7 @@ def run_gunicorn(app, s: Settings):
                 "workers": s.workers,
                 "threads": s.threads,
                 "worker_class": "gthread",
+                "worker_connections": s.connections,
                 "timeout": s.timeout_seconds,
                 "graceful_timeout": s.timeout_seconds,
                 "loglevel": s.log_level,
@@ -57,8 +57,7 @@ def run_waitress(app, s: Settings):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--server", choices=("gunicorn", "waitress"),
-                        default="waitress" if os.name == "nt" else "gunicorn")
+    parser.add_argument("--server", choices=("gunicorn", "waitress"), help="instead of APP_SERVER")
     args = parser.parse_args(argv)
     try:
         settings = from_env()
@@ -68,7 +67,7 @@ def main(argv=None) -> int:
     except (ConfigError, AppLoadError) as exc:
         print(f"app: {exc}", file=sys.stderr)
         return 2
-    (run_waitress if args.server == "waitress" else run_gunicorn)(app, settings)
+    (run_waitress if (args.server or settings.server) == "waitress" else run_gunicorn)(app, settings)
     return 0
 
 

@@ -15,9 +15,6 @@ from .retiring import retire_connections
 from .workers import Workers, bind, wait_for_stop
 from .wsgi import build
 
-# Open connections one waitress process serves at once; past it, it stops accepting until some
-# close. [INFERRED] kept under the 512 sockets CPython's select() handles on Windows.
-WAITRESS_CONNECTIONS = 400
 # Room in waitress' own body cap for chunk framing (chunk sizes and CRLFs), on top of twice the limit.
 WAITRESS_FRAMING_ALLOWANCE = 64 * 1024
 # Connections the kernel queues for the shared socket before a worker accepts them.
@@ -30,8 +27,8 @@ def options(s: Settings) -> dict:
         channel_timeout=s.timeout_seconds,
         # waitress reads a whole body in its I/O loop before a thread sees the request, so slow
         # uploads cost connections, not threads; its default of 100 connections would be the
-        # limit a few hundred slow clients reach (docs/standin.md B64).
-        connection_limit=WAITRESS_CONNECTIONS,
+        # limit a few hundred slow clients reach (docs/hostile-clients.md).
+        connection_limit=s.connections,
         # waitress refuses a body of exactly its cap (its parser tests >=) and counts chunked
         # framing against it, so its cap stays above MAX_BODY_BYTES: the hosting layer's BodyLimit
         # is the exact limit, for every body, on both servers (tests/app/test_servers.py).

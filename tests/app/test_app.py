@@ -89,10 +89,24 @@ def test_debug_stays_off_even_if_the_environment_asks(settings, monkeypatch):
     ({"APP_PORT": ""}, "APP_PORT is not set"),
     ({"IIS_ADDRESS": "iis"}, "IIS_ADDRESS"),
     ({"APP_TIMEOUT_SECONDS": "60", "PROXY_TIMEOUT": "00:01:00"}, "must be below PROXY_TIMEOUT"),
+    ({"APP_SERVER": "uwsgi"}, "APP_SERVER='uwsgi' is invalid: waitress or gunicorn"),
+    # Windows' select() takes 512 sockets a process (docs/windows.md W41).
+    ({"APP_CONNECTIONS": "501"}, "APP_CONNECTIONS='501' is invalid: a whole number from 1 to 500"),
+    ({"APP_CONNECTIONS": "0"}, "APP_CONNECTIONS='0' is invalid"),
 ])
 def test_bad_settings_fail_fast_with_a_clear_message(env, change, message):
     with pytest.raises(ConfigError, match=message):
         from_env({**env, **change})
+
+
+def test_gunicorn_is_refused_on_windows(env, monkeypatch):
+    from app import config
+
+    monkeypatch.setattr(config.os, "name", "nt")
+    with pytest.raises(ConfigError, match="APP_SERVER=gunicorn does not run on Windows"):
+        from_env({**env, "APP_SERVER": "gunicorn"})
+    monkeypatch.undo()
+    assert from_env({**env, "APP_SERVER": "gunicorn"}).server == "gunicorn"
 
 
 def test_all_problems_are_reported_at_once(env):

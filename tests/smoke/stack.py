@@ -24,8 +24,6 @@ COMPOSE_FILES = {"windows": ["docker-compose.yml", "docker-compose.https.yml"],
 # With Windows sign-on on (IIS_ALLOW_ANONYMOUS=false): on Linux the stand-in's test accounts
 # (tests/smoke/sign_on.py); on Windows the accounts are created in the running IIS container.
 SIGN_ON_FILES = {"windows": [], "linux": ["tests/smoke/compose.sign-on.linux.yml"]}
-# The app server each stack's app image runs (app/serve.py's default for the image's OS).
-APP_SERVERS = {"windows": "waitress", "linux": "gunicorn"}
 # Every container's log is written here before the stack is torn down (the Windows workflow
 # uploads it: once the stack is down, `docker compose logs` has nothing left to show).
 LOG_DIR = ROOT / "logs" / "smoke"
@@ -45,7 +43,7 @@ class Stack:
         settings.update(overrides)
         self.settings = settings
         self.env = {**os.environ, **settings}
-        self.app_server = APP_SERVERS[self.os_type]
+        self.app_server = settings["APP_SERVER"]  # what the app's launcher runs (app/serve.py)
         self.files = COMPOSE_FILES[self.os_type] + (SIGN_ON_FILES[self.os_type] if sign_on.enabled(settings) else [])
 
     # --- compose ------------------------------------------------------------------------------
