@@ -15,8 +15,12 @@ from .retiring import retire_connections
 from .workers import Workers, bind, wait_for_stop
 from .wsgi import build
 
-# Room in waitress' own body cap for chunk framing (chunk sizes and CRLFs), on top of twice the limit.
+# Room in waitress' own body cap for chunk framing (chunk sizes and CRLFs): ARR passes a chunked
+# body on in pieces of about 8 KB (docs/standin.md B64), which adds about 30 KB to a 30 MB body.
 WAITRESS_FRAMING_ALLOWANCE = 64 * 1024
+# Body bytes a connection keeps in memory; past it waitress moves the body to a temporary file. Its
+# default, 512 KiB, would let 500 stalled uploads a process hold 250 MB of memory (docs/hostile-clients.md).
+BODY_IN_MEMORY = 64 * 1024
 # Connections the kernel queues for the shared socket before a worker accepts them.
 BACKLOG = 1024
 
@@ -30,9 +34,11 @@ def options(s: Settings) -> dict:
         # limit a few hundred slow clients reach (docs/hostile-clients.md).
         connection_limit=s.connections,
         # waitress refuses a body of exactly its cap (its parser tests >=) and counts chunked
-        # framing against it, so its cap stays above MAX_BODY_BYTES: the hosting layer's BodyLimit
-        # is the exact limit, for every body, on both servers (tests/app/test_servers.py).
-        max_request_body_size=2 * s.max_body_bytes + WAITRESS_FRAMING_ALLOWANCE,
+        # framing against it, so its cap is the limit and room for framing: the hosting layer's
+        # BodyLimit is the exact limit, for every body, on both servers (tests/app/test_servers.py).
+        # A connection holds at most this much of a body, in memory up to BODY_IN_MEMORY.
+        max_request_body_size=s.max_body_bytes + WAITRESS_FRAMING_ALLOWANCE,
+        inbuf_overflow=BODY_IN_MEMORY,
         max_request_header_size=MAX_HEADER_FIELD * 4,
         # Trust is decided once, in hosting.OneTrustedProxy, for both servers.
         clear_untrusted_proxy_headers=False,

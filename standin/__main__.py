@@ -54,10 +54,6 @@ def _parser() -> argparse.ArgumentParser:
     serve_p.add_argument("--min-bytes-per-second", dest="min_send_rate", type=float, default=defaults.min_send_rate,
                          metavar="RATE", help="HTTP.sys MinSendRate: a client reading a response slower is cut off"
                                               " (default %(default)s)")
-    serve_p.add_argument("--body-memory", type=int, default=Options.body_memory, metavar="BYTES",
-                         help="request bodies held in memory by all requests at once; past it they wait on disk"
-                              " (default %(default)s)")
-    serve_p.add_argument("--spool-dir", help="where request bodies wait on disk (default: the temporary folder)")
     serve_p.add_argument("--https-if-present", metavar="HOST:PORT",
                          help="listen with HTTPS here when the --pfx file exists (a certificate folder mounted at "
                               "start), else only on --listen: the rule iis/Start-Iis.ps1 follows on Windows")
@@ -158,8 +154,7 @@ async def _serve(args, config, site_root, tls, children, log_handler, shared: bo
     flusher = asyncio.create_task(flush_periodically(log_handler))
     try:
         timeouts = Timeouts(args.header_wait, args.idle_connection, args.entity_body, args.min_send_rate)
-        options = Options(config, site_root, timeouts, tls, read_users(args.users_file), args.body_memory,
-                          args.spool_dir)
+        options = Options(config, site_root, timeouts, tls, read_users(args.users_file))
         await serve(options, args.listen, args.https_listen, stop, shared=shared)
     finally:
         flusher.cancel()

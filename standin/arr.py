@@ -1,4 +1,4 @@
-"""ARR's forwarding (its header rules are standin/arr_headers.py, the request body's intake
+"""ARR's forwarding (its header rules are standin/arr_headers.py, the request body's streaming
 standin/request_body.py): the backend's response relayed up to responseBufferLimit at a time, and
 502.3 when the backend fails.
 
@@ -21,7 +21,7 @@ from .arr_headers import ArrHeaders
 from .http_sys import MalformedBody, Response, StreamResponse, bad_request
 from .options import Options
 from .request import Request
-from .request_body import BodyTooLarge, MemoryBudget, SpooledBody
+from .request_body import BodyTooLarge, StreamedBody
 
 log = logging.getLogger("standin")
 
@@ -33,7 +33,6 @@ class Arr:
 
     def __init__(self, options: Options, answers: Answers):
         self.config, self.answers, self.timeouts = options.config, answers, options.timeouts
-        self.budget, self.spool_dir = MemoryBudget(options.body_memory), options.spool_dir
         self.session: aiohttp.ClientSession | None = None
         self.headers = ArrHeaders(options.config, options.ssl_description)
 
@@ -60,28 +59,35 @@ class Arr:
         if has_body and http.headers.get("Expect", "").lower() == "100-continue" and http.version >= (1, 1):
             # HTTP.sys answers this itself; a refused request got its final status before here.
             await http.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        body = SpooledBody(http.content, self.config.request_limits["maxAllowedContentLength"],
-                           self.timeouts.entity_body, self.budget, self.spool_dir)
+        body = StreamedBody(http.content, self.config.request_limits["maxAllowedContentLength"],
+                            self.timeouts.entity_body)
         try:
-            if has_body:
-                await body.read_all()  # whole before the backend hears of it (B64)
+            # The backend hears of the request at once, and each piece of its body as it comes (B64).
             backend = await self.session.request(req.method, target, headers=headers,
-                                                 data=body.data() if has_body else None, allow_redirects=False)
+                                                 data=body.pieces() if has_body else None, allow_redirects=False)
         except (BodyTooLarge, MalformedBody, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            if body.malformed:
-                return bad_request(), 0  # the client's fault, not the backend's (B78)
-            if body.stalled:
-                http.transport.abort()  # HTTP.sys drops the connection; there is no response
-                return Response(status=400), 0
-            if body.too_large:
-                rej = filtering.body_too_large()
-                return self.answers.error(rej.status, rej.substatus, rej.reason), rej.substatus
+            await body.stop()
+            if body.ended_early:
+                return self.body_failed(http, body)
             log.warning("502.3 forwarding to %s failed: %r", target, exc)
             return self.bad_gateway(exc, req), 3
+        try:
+            async with backend:
+                return await self.relay(http, req, backend, target), 0
         finally:
-            body.close()
-        async with backend:
-            return await self.relay(http, req, backend, target), 0
+            await body.stop()
+
+    def body_failed(self, http, body: StreamedBody):
+        """The client's body ended the forwarding, not the backend: the client's own answer (B64)."""
+        if body.malformed:
+            return bad_request(), 0  # B78
+        if body.too_large:
+            rej = filtering.body_too_large()
+            return self.answers.error(rej.status, rej.substatus, rej.reason), rej.substatus
+        # Stalled (EntityBody) or gone: HTTP.sys drops the connection; there is no response to send.
+        if http.transport is not None:
+            http.transport.abort()
+        return Response(status=400), 0
 
     def bad_gateway(self, exc, req: Request) -> web.Response:
         if not ipaddress.ip_address(req.remote_addr or "0.0.0.0").is_loopback:

@@ -30,9 +30,6 @@ class Options:
     tls: tuple[ssl.SSLContext, str] | None = None
     # The names and passwords that stand for Windows accounts (standin/authentication.py).
     users: dict[str, str] = field(default_factory=dict)
-    # Request bodies held in memory by all requests at once; past it they wait on disk (B64).
-    body_memory: int = 64 * 1024 * 1024
-    spool_dir: str | None = None  # where those bodies wait (default: the system's temporary folder)
 
     @property
     def ssl_description(self) -> str:

@@ -1,91 +1,64 @@
-"""The client's request body, taken in whole before the backend is contacted (B64): in memory while
-a budget shared by every request allows, in a file on disk past it. A slow upload of any size then
-costs the app nothing until it is complete, and the stand-in's memory stays under the budget
-whatever number of uploads stall. maxAllowedContentLength holds for chunked bodies too, and
-HTTP.sys's EntityBody timer bounds the wait for each next piece (B70)."""
+"""The client's request body as ARR passes it on (B64): each piece forwarded to the backend as it
+arrives, after the headers, which keep the client's Content-Length (a chunked body goes on
+chunked); nothing is held whole, so a slow upload costs the stand-in one piece of memory and the
+backend a connection, as on IIS. The slow-body defence is the app server's (waitress reads a body
+whole in its I/O loop before a thread runs the app), on both stacks.
+
+maxAllowedContentLength holds for a chunked body as it streams (404.13 once it is passed), HTTP.sys's
+EntityBody timer bounds the wait for each next piece (B70), and what becomes of the body is kept
+here, since aiohttp wraps whatever ends the forwarding in errors of its own."""
 from __future__ import annotations
 
 import asyncio
-import tempfile
+import contextlib
 
 from .http_sys import MalformedBody
-
-# A body is kept in memory up to this size, if the budget has room; past it, on disk.
-IN_MEMORY = 1024 * 1024
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-class MemoryBudget:
-    """Bytes of request bodies held in memory by all requests of this process at once."""
+class StreamedBody:
+    """pieces() is what the backend request sends; the verdicts say why it ended early."""
 
-    def __init__(self, limit: int):
-        self.limit, self.used = limit, 0
-
-    def take(self, size: int) -> bool:
-        if self.used + size > self.limit:
-            return False
-        self.used += size
-        return True
-
-    def give_back(self, size: int) -> None:
-        self.used -= size
-
-
-class SpooledBody:
-    """Reads the whole body (read_all), then is what the backend request sends (its length known).
-    aiohttp wraps errors raised while sending, so the verdicts are kept here to be read afterwards."""
-
-    def __init__(self, content, limit: int, wait: float, budget: MemoryBudget, spool_dir: str | None):
+    def __init__(self, content, limit: int, wait: float):
         self.content, self.limit, self.wait = content, limit, wait
-        self.budget, self.spool_dir = budget, spool_dir
-        self.memory, self.taken, self.file, self.size = bytearray(), 0, None, 0
-        self.too_large = self.stalled = self.malformed = False
+        self.too_large = self.stalled = self.malformed = self.client_gone = False
+        self.reading: asyncio.Future | None = None  # the read waiting for the next piece
+
+    async def pieces(self):
+        size = 0
+        while chunk := await self.next_chunk():
+            size += len(chunk)
+            if size > self.limit:
+                self.too_large = True
+                raise BodyTooLarge()
+            yield chunk
 
     async def next_chunk(self) -> bytes:
+        self.reading = asyncio.ensure_future(asyncio.wait_for(self.content.readany(), self.wait))
         try:
-            return await asyncio.wait_for(self.content.readany(), self.wait)
+            return await self.reading
         except asyncio.TimeoutError:
             self.stalled = True
             raise
         except MalformedBody:
             self.malformed = True
             raise
+        except (OSError, asyncio.IncompleteReadError, ConnectionError) as exc:
+            self.client_gone = True  # the client went away mid-body: not the backend's failure
+            raise ConnectionResetError("the client closed the connection") from exc
 
-    async def read_all(self) -> None:
-        while chunk := await self.next_chunk():
-            self.size += len(chunk)
-            if self.size > self.limit:
-                self.too_large = True
-                raise BodyTooLarge()
-            self.keep(chunk)
+    async def stop(self) -> None:
+        """Ends a read still waiting for the client once the forwarding is over (the backend failed
+        or answered before the body's end), and waits until it has: aiohttp's server reads what is
+        left of the body itself, and a second reader would be an error."""
+        if self.reading is not None and not self.reading.done():
+            self.reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.reading
 
-    def keep(self, chunk: bytes) -> None:
-        if self.file is None and self.size <= IN_MEMORY and self.budget.take(len(chunk)):
-            self.memory += chunk
-            self.taken += len(chunk)
-            return
-        if self.file is None:
-            self.file = tempfile.TemporaryFile(dir=self.spool_dir)
-            self.file.write(self.memory)
-            self.release_memory()
-        self.file.write(chunk)
-
-    def release_memory(self) -> None:
-        self.budget.give_back(self.taken)
-        self.memory, self.taken = bytearray(), 0
-
-    def data(self):
-        """What aiohttp sends: bytes, or the spooled file from its start (its length is known)."""
-        if self.file is None:
-            return bytes(self.memory)
-        self.file.seek(0)
-        return self.file
-
-    def close(self) -> None:
-        self.release_memory()
-        if self.file is not None:
-            self.file.close()
-            self.file = None
+    @property
+    def ended_early(self) -> bool:
+        return self.too_large or self.stalled or self.malformed or self.client_gone

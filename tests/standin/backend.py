@@ -9,12 +9,15 @@ import time
 from aiohttp import web
 
 MB = 1024 * 1024
+# Body bytes every echo has read so far: a test waits on it to know its bodies have arrived.
+RECEIVED = {"bytes": 0}
 
 
 async def echo(request: web.Request):
     size = 0
     async for chunk in request.content.iter_any():
         size += len(chunk)
+        RECEIVED["bytes"] += len(chunk)
     return web.json_response({"method": request.method, "target": request.raw_path, "body_bytes": size,
                               "headers": [[k, v] for k, v in request.headers.items()]})
 
@@ -89,6 +92,17 @@ async def fault(request):
     return web.Response()  # to a connection already closed: never reaches the proxy
 
 
+async def reset_mid_body(request):
+    # A backend that goes away part way through a request body (a crash, a channel_timeout).
+    await request.content.read(65536)
+    request.transport.abort()
+    return web.Response()
+
+
+async def received(request):
+    return web.json_response(RECEIVED)
+
+
 async def fail(request):
     return web.json_response({"error": "backend says no"}, status=500)
 
@@ -104,6 +118,8 @@ def main():
     app.router.add_get("/location", location)
     app.router.add_get("/fault", fault)
     app.router.add_get("/hop", hop)
+    app.router.add_get("/received", received)
+    app.router.add_post("/reset-mid-body", reset_mid_body)
     app.router.add_route("*", "/{tail:.*}", echo)
     # As many header lines as the stand-in passes on (HTTP.sys counts bytes, not lines).
     web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None,
