@@ -28,6 +28,9 @@ class _Loader:
             request_filtering=_defaults("system.webServer/security/requestFiltering"),
             request_limits=_defaults("system.webServer/security/requestFiltering/requestLimits"),
             http_runtime=_defaults("system.web/httpRuntime"),
+            dynamic_ip={"denyAction": "Forbidden",
+                        "concurrent": _defaults("system.webServer/security/dynamicIpSecurity/denyByConcurrentRequests"),
+                        "rate": _defaults("system.webServer/security/dynamicIpSecurity/denyByRequestRate")},
         )
 
     def load(self, path: Path, *, site: bool):
@@ -56,6 +59,7 @@ class _Loader:
             "location": self.location,
             "system.webServer/modules": self.modules,
             "system.web/httpRuntime": lambda e, p: self.config.http_runtime.update(self.reader.attrs(e, p)),
+            "system.webServer/security/dynamicIpSecurity": self.dynamic_ip,
         }.get(path)
         if handler:
             handler(el, path)
@@ -140,6 +144,13 @@ class _Loader:
                 self.reader.fail(child, f"module type '{a['type']}' is not modelled by the stand-in (only "
                                         f"{self.REMOTE_USER_MODULE}, the sign-on module)")
             self.config.remote_user_module = a["preCondition"]
+
+    def dynamic_ip(self, el, path):
+        settings = self.config.dynamic_ip
+        settings["denyAction"] = self.reader.attrs(el, path)["denyAction"]
+        for child, child_path in self.reader.children(el, path):
+            key = {"denyByConcurrentRequests": "concurrent", "denyByRequestRate": "rate"}[child.tag]
+            settings[key].update(self.reader.attrs(child, child_path))
 
     def log_fields(self, el, path):
         for child, child_path in self.reader.children(el, path):

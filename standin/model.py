@@ -103,6 +103,8 @@ class Config:
     authentication: dict[str, dict[str, bool]] = field(default_factory=dict)
     # The sign-on module's registration (web.config <modules>): its preCondition, or None if absent.
     remote_user_module: str | None = None
+    # Dynamic IP Restrictions (B80): denyAction, and the two children's attributes.
+    dynamic_ip: dict = field(default_factory=dict)
     # ASP.NET's <httpRuntime> checks (B79), which apply while a managed module runs for every request.
     http_runtime: dict = field(default_factory=dict)
 

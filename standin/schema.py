@@ -177,6 +177,22 @@ ELEMENTS.update({
                                      "preCondition": (STR, "", True)},
 })
 
+# Dynamic IP Restrictions (B80): server level only (the section is overrideModeDefault="Deny").
+# Logging-only mode and proxy mode are accepted at their defaults only.
+# https://learn.microsoft.com/iis/configuration/system.webserver/security/dynamicipsecurity/
+ELEMENTS.update({
+    "system.webServer/security/dynamicIpSecurity": {
+        "denyAction": (Enum(("AbortRequest", "Unauthorized", "Forbidden", "NotFound")), "Forbidden", True),
+        "enableLoggingOnlyMode": (BOOL, False, False),
+        "enableProxyMode": (BOOL, False, False),
+    },
+    "system.webServer/security/dynamicIpSecurity/denyByConcurrentRequests": {
+        "enabled": (BOOL, False, True), "maxConcurrentRequests": (UInt(1), 5, True)},
+    "system.webServer/security/dynamicIpSecurity/denyByRequestRate": {
+        "enabled": (BOOL, False, True), "maxRequests": (UInt(1), 20, True),
+        "requestIntervalInMilliseconds": (UInt(1), 200, True)},
+})
+
 # ASP.NET's request checks, which a managed module without a precondition brings onto every request
 # (B79; docs/windows.md W38): the path limits and characters, and the physical-path check. Other
 # httpRuntime attributes are accepted at their defaults only. Defaults: referencesource
@@ -194,6 +210,7 @@ ELEMENTS.update({
 # Sections IIS only accepts at server level (applicationHost.config): allowDefinition="AppHostOnly"
 # for <proxy>, and <allowedServerVariables> is locked (overrideModeDefault="Deny").
 SERVER_ONLY = ("system.webServer/proxy", "system.webServer/rewrite/allowedServerVariables", "system.applicationHost",
+               "system.webServer/security/dynamicIpSecurity",
                "location")
 # The site's web.config holds the distributed rules; the server settings file never does here.
 # <system.web> is ASP.NET's, read from the application's configuration (relaxedUrlToFileSystemMapping

@@ -14,6 +14,7 @@ from . import aspnet, filtering
 from .answers import Answers
 from .arr import Arr
 from .authentication import Authentication
+from .dynamic_ip import DynamicIpRestrictions
 from .engine import evaluate
 from .http_sys import LISTEN_BACKLOG, HttpSys, Response, parse_listen
 from .options import Options
@@ -38,6 +39,7 @@ class StandIn:
         self.site = Site(self.config, options.site_root, self.answers)
         self.arr = Arr(options, self.answers)
         self.authentication = Authentication(self.config, options.users)
+        self.dynamic_ip = DynamicIpRestrictions(self.config.dynamic_ip)
 
     async def start(self):
         await self.arr.start()
@@ -50,7 +52,11 @@ class StandIn:
         req = self.request(http)
         http.protocol.current_payload = http.content
         try:
-            response, substatus = await self.respond(http, req)
+            with self.dynamic_ip.request(req.remote_addr) as denial:
+                if denial is None:
+                    response, substatus = await self.respond(http, req)
+                else:
+                    response, substatus = self.deny(http, denial), denial.substatus
         finally:
             http.protocol.current_payload = None
         log.info("%s %s %s %s %s %s %s %s %d%s", time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
@@ -58,6 +64,13 @@ class StandIn:
                  response.status if response is not None else 0, substatus,
                  int((time.monotonic() - started) * 1000), self.custom_fields(req, response))
         return response
+
+    def deny(self, http, denial):
+        """Dynamic IP Restrictions' answer (B80): its status, or with AbortRequest no answer."""
+        if denial.status == 0:
+            http.transport.abort()
+            return Response(status=400)
+        return self.answers.error(denial.status, denial.substatus, denial.reason)
 
     def request(self, http: web.BaseRequest) -> Request:
         peer = http.transport.get_extra_info("peername") if http.transport else None

@@ -329,6 +329,25 @@ def test_uploads_in_progress_hold_what_they_sent_and_no_more(stack, s, base, pre
     assert sent_mb / 2 < grown < sent_mb + 32, (grown, sent_mb)
 
 
+def test_one_address_past_its_concurrent_requests_is_refused_and_others_go_on(stack, s, base, prefix):
+    """IIS's Dynamic IP Restrictions (docs/windows.md W42): from a second address (inside the app
+    container), IIS_CLIENT_MAX_CONCURRENT + 10 uploads that stall: the ones past the limit are
+    refused at once with 403 (403.501), the rest hold; meanwhile the host's own requests, from
+    another address, are answered."""
+    from tests.smoke.from_inside import hold_uploads
+
+    limit = int(s["IIS_CLIENT_MAX_CONCURRENT"])
+    lines = hold_uploads(stack.container("app"), s["APP_PREFIX"], limit + 10, hold=10)
+    denied = next(line for line in lines if line.startswith("DENIED"))
+    print(f"from inside the app container, {limit + 10} stalled uploads: {denied[:300]}")
+    count, statuses = int(denied.split()[1]), denied.split("|")[0].split()[2:]
+    assert count >= 10 and set(statuses) == {"403"}, denied
+    assert "403.501" in denied or stack.os_type == "windows", denied  # IIS's detailed page is local-only
+    r = get(f"{base}{prefix}/health")
+    assert r.status_code == 200
+    assert any(line == "DONE" for line in lines)
+
+
 # Through the whole stack, the cases of tests/wire.py whose answer Microsoft or
 # the RFCs fix: the Host that ended up in Location, a smuggling vector, oversized headers; and two
 # that HTTP.sys passes on and the app refuses (a label no link can hold, an HTTP/1.0 request with

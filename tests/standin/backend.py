@@ -9,8 +9,9 @@ import time
 from aiohttp import web
 
 MB = 1024 * 1024
-# Body bytes every echo has read so far: a test waits on it to know its bodies have arrived.
-RECEIVED = {"bytes": 0}
+# Body bytes every echo has read so far, and the slow requests being answered: tests wait on these
+# to know their bodies have arrived, or their requests are in flight.
+RECEIVED = {"bytes": 0, "slow_in_flight": 0}
 
 
 async def echo(request: web.Request):
@@ -52,7 +53,11 @@ async def trickle(request):
 
 
 async def slow(request):
-    await asyncio.sleep(float(request.query["s"]))
+    RECEIVED["slow_in_flight"] += 1
+    try:
+        await asyncio.sleep(float(request.query["s"]))
+    finally:
+        RECEIVED["slow_in_flight"] -= 1
     return web.Response(text="late")
 
 

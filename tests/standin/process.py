@@ -15,7 +15,7 @@ SERVER = """<configuration><system.webServer>
   <proxy enabled="true" timeout="00:00:02" {proxy} />
   <rewrite><allowedServerVariables><add name="HTTP_X_FORWARDED_PROTO" /></allowedServerVariables></rewrite>
   <security><requestFiltering {filtering}><requestLimits maxAllowedContentLength="{max_body}" /></requestFiltering>
-  </security>
+  {security}</security>
   <httpErrors existingResponse="{existing}" />
 </system.webServer>{apphost}</configuration>"""
 
@@ -61,7 +61,7 @@ class StandIn:
 
 
 def run_standin(tmp_path, base_env, backend_port, *, proxy="", existing="PassThrough", max_body=30000000,
-                filtering="", pfx_password=None, extra=(), apphost="", modules="", system_web=""):
+                filtering="", pfx_password=None, extra=(), apphost="", modules="", system_web="", security=""):
     """The stand-in with HTTP and HTTPS listeners: the certificate as PEM files, or as a PFX
     protected by pfx_password (the form IIS binds)."""
     site = tmp_path / "site"
@@ -71,7 +71,7 @@ def run_standin(tmp_path, base_env, backend_port, *, proxy="", existing="PassThr
     (site / "web.config").write_text(web)
     (site / "iisstart.htm").write_text("start page")
     (tmp_path / "server.config").write_text(SERVER.format(proxy=proxy, existing=existing, max_body=max_body,
-                                                          filtering=filtering, apphost=apphost))
+                                                          filtering=filtering, apphost=apphost, security=security))
     ca = trustme.CA()
     if pfx_password is None:
         cert = ca.issue_cert("localhost")

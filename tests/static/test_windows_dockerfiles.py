@@ -134,6 +134,27 @@ def test_a_healthcheck_that_signs_in_first_is_caught(tmp_path):
     assert ["-usedefaultcredentials" in a for a in health_attempts(source, tmp_path)] != [False, True]
 
 
+def ip_restrictions_problems(text: str) -> list[str]:
+    """server.config's dynamicIpSecurity needs the IP and Domain Restrictions role service, which
+    servercore/iis lacks, installed before IIS is configured (docs/windows.md W42)."""
+    steps = [(k, v) for k, v in instructions(text) if k == "RUN"]
+    configure = next(i for i, (_, v) in enumerate(steps) if "Configure-Iis.ps1" in v)
+    installs = [i for i, (_, v) in enumerate(steps) if re.search(r"Add-WindowsFeature Web-IP-Security\b", v)]
+    if not installs or installs[0] > configure:
+        return ["Web-IP-Security is not installed before IIS is configured: dynamicIpSecurity would be 500.19"]
+    return []
+
+
+def test_the_windows_image_installs_what_per_client_limits_need():
+    assert "dynamicIpSecurity" in (ROOT / "iis" / "server.config").read_text()
+    assert ip_restrictions_problems(IIS.read_text()) == []
+
+
+def test_a_dockerfile_without_ip_restrictions_is_caught():
+    text = IIS.read_text().replace("RUN Add-WindowsFeature Web-IP-Security\n", "")
+    assert ip_restrictions_problems(text)
+
+
 def test_the_start_script_hands_over_to_service_monitor_and_exits_with_it():
     lines = [l.strip() for l in START.read_text().splitlines() if l.strip()]
     assert lines[-2:] == ["& C:\\ServiceMonitor.exe w3svc", "exit $LASTEXITCODE"]
