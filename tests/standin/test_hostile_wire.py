@@ -63,7 +63,7 @@ def test_B67_an_absolute_form_target_takes_its_host_from_the_target(wire):
 def test_B69_a_remote_client_gets_no_backend_detail_in_a_502(tmp_path):
     web, server = tmp_path / "web.config", tmp_path / "server.config"
     web.write_text(WEB.format(port=9))
-    server.write_text(SERVER.format(proxy="", existing="PassThrough", max_body=1000, filtering="", apphost=""))
+    server.write_text(SERVER.format(proxy="", existing="PassThrough", max_body=1000, filtering="", apphost="", security=""))
     standin = StandIn(Options(load(web, server), tmp_path))
     for remote, detailed in (("127.0.0.1", True), ("203.0.113.9", False)):
         req = Request("GET", "/api/x", [("Host", "h")], remote_addr=remote)

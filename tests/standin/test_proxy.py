@@ -367,11 +367,11 @@ def test_B74_custom_fields_are_server_level_and_typed(tmp_path):
     web, server = tmp_path / "web.config", tmp_path / "server.config"
     web.write_text(WEB.format(port=9))
     bad = CUSTOM_FIELDS.replace('sourceType="ServerVariable"', 'sourceType="Cookie"')
-    server.write_text(SERVER.format(proxy="", existing="Auto", max_body=1, filtering="", apphost=bad))
+    server.write_text(SERVER.format(proxy="", existing="Auto", max_body=1, filtering="", apphost=bad, security=""))
     with pytest.raises(ConfigError, match="sourceType"):
         load(web, server)
     web.write_text(f"<configuration>{CUSTOM_FIELDS}</configuration>")
-    server.write_text(SERVER.format(proxy="", existing="Auto", max_body=1, filtering="", apphost=""))
+    server.write_text(SERVER.format(proxy="", existing="Auto", max_body=1, filtering="", apphost="", security=""))
     with pytest.raises(ConfigError, match="server level"):
         load(web, server)
 
