@@ -85,8 +85,14 @@ class Authentication:
         """What the sign-on module does to the request ARR forwards: every client copy of the header
         removed, in any spelling, then the authenticated name set. Registered with a preCondition
         (managedHandler), it would not run for ARR's native handler: nothing is changed then."""
+        changes: dict[str, str | None] = {}
+        if user is not None:
+            # The Basic credentials stand for Windows' handshake, which carries a token, never a
+            # password: none reaches the app (B77). [INFERRED: ARR forwards a client's Negotiate or
+            # NTLM token on the handshake's last request only, a token the app cannot use]
+            changes["authorization"] = None
         if self.config.remote_user_module != "":
-            return {}
-        changes: dict[str, str | None] = {name.lower(): None for name, _ in headers if folds_into_remote_user(name)}
+            return changes
+        changes.update({name.lower(): None for name, _ in headers if folds_into_remote_user(name)})
         changes[REMOTE_USER_HEADER.lower()] = user
         return changes

@@ -47,6 +47,16 @@ class Response(_IisHeaders, web.Response):
     pass
 
 
+class HttpSysResponse(Response):
+    """What HTTP.sys answers itself: its status line says HTTP/1.1 whatever the request said (aiohttp
+    would echo the request's version, 1.0 for one it could not parse; B68)."""
+
+    async def _write_headers(self) -> None:
+        await self._payload_writer.write_headers(f"HTTP/1.1 {self._status} {self._reason}", self._headers)
+        if self._send_headers_immediately:
+            self._payload_writer.send_headers()
+
+
 class StreamResponse(_IisHeaders, web.StreamResponse):
     pass
 
@@ -61,9 +71,16 @@ class MalformedBody(Exception):
 
 def bad_request() -> Response:
     """HTTP.sys's own 400, after which it closes the connection (B68)."""
-    resp = Response(status=400, content_type="text/html", charset="us-ascii", text=HTTP_SYS_400)
+    resp = HttpSysResponse(status=400, content_type="text/html", charset="us-ascii", text=HTTP_SYS_400)
     resp.force_close()
     return resp
+
+
+def http_sys_error(rejection) -> Response:
+    """HTTP.sys's own answer to a request it refuses (B65, B66, B81): its page with the reason, no
+    Server header (the Windows image sets DisableServerHeader: docs/windows.md W28), HTTP/1.1."""
+    phrase, body = error_page(rejection.status, rejection.substatus, rejection.reason)
+    return HttpSysResponse(status=rejection.status, reason=phrase, content_type="text/html", text=body)
 
 
 class _Connection(web_protocol.RequestHandler):
@@ -81,6 +98,23 @@ class _Connection(web_protocol.RequestHandler):
         self._header_wait = self._loop.call_later(self._manager.timeouts.header_wait, self._headers_too_slow)
 
     def data_received(self, data):
+        # Requests sent in one write are answered one by one, a malformed one after those before it
+        # (B81): aiohttp's parser drops every request of a write in which one fails, so a write
+        # holding several requests is fed a request head at a time. [INFERRED: HTTP.sys parses the
+        # requests on a connection in order and answers the first bad one with its 400]
+        # Only heads of requests without a body are taken apart: a body's bytes go on with its head.
+        while data.count(b"\r\n\r\n") > 1 and self._parser is not None:
+            head, _, rest = data.partition(b"\r\n\r\n")
+            if re.search(rb"(?im)^(content-length|transfer-encoding)\s*:", head):
+                break
+            queued = len(self._messages)
+            self._received(head + b"\r\n\r\n")
+            if any(isinstance(m, web_protocol._ErrInfo) for m, _ in list(self._messages)[queued:]):
+                return  # HTTP.sys closes the connection after its 400: nothing after it is read
+            data = rest
+        self._received(data)
+
+    def _received(self, data):
         queued = len(self._messages)
         super().data_received(data)
         if self._header_wait is not None and self._messages:

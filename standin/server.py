@@ -16,7 +16,7 @@ from .arr import Arr
 from .authentication import Authentication
 from .dynamic_ip import DynamicIpRestrictions
 from .engine import evaluate
-from .http_sys import LISTEN_BACKLOG, HttpSys, Response, parse_listen
+from .http_sys import LISTEN_BACKLOG, HttpSys, Response, http_sys_error, parse_listen
 from .options import Options
 from .request import Request
 from .site import Site
@@ -116,7 +116,10 @@ class StandIn:
 
     async def respond(self, http, req):
         """The response and its IIS substatus, for the log."""
-        rejection = filtering.http_sys(req) or filtering.request_filtering(req, self.config, http.content_length)
+        rejection = filtering.http_sys(req)
+        if rejection:
+            return http_sys_error(rejection), rejection.substatus
+        rejection = filtering.request_filtering(req, self.config, http.content_length)
         if rejection:
             return self.answers.error(rejection.status, rejection.substatus, rejection.reason), rejection.substatus
         outcome = evaluate(self.config, req)

@@ -36,6 +36,7 @@ def test_the_signed_in_user_reaches_the_app_as_remote_user(stack, base, prefix):
     assert reply.status == 200, reply.body
     seen = json.loads(reply.body)
     assert sign_on.user_name_matches(seen["remote_user"]), seen["remote_user"]
+    assert sign_on.PASSWORD not in reply.body  # a token may pass (Negotiate, NTLM), a password never
     assert not any(k.lower().replace("_", "-") == "x-remote-user" for k in seen["headers"]), seen["headers"]
 
 

@@ -353,7 +353,7 @@ def test_one_address_past_its_concurrent_requests_is_refused_and_others_go_on(st
 # that HTTP.sys passes on and the app refuses (a label no link can hold, an HTTP/1.0 request with
 # no Host: 400, not a 500 or a link to "http:///").
 WIRE_CASES = ("host-with-markup", "host-with-slash", "two-hosts", "no-host-http11", "length-and-chunked",
-              "headers-over-maxrequestbytes", "host-long-label", "no-host-http10")
+              "headers-over-maxrequestbytes", "host-long-label", "no-host-http10", "nul-hidden-by-dots", "http-0.9")
 
 
 def test_hostile_requests_through_the_stack_get_400_and_leak_nothing(stack, s, base, prefix):
@@ -369,12 +369,14 @@ def test_hostile_requests_through_the_stack_get_400_and_leak_nothing(stack, s, b
 
 
 def test_as_many_header_lines_as_http_sys_takes_reach_the_app(s, prefix):
-    """150 short header lines: within HTTP.sys's MaxRequestBytes, so through IIS to the app, which
-    must take them too (gunicorn's own default of 100 lines would answer 431)."""
+    """150 short header lines, and 1,700 compact ones (15,300 bytes): within HTTP.sys's
+    MaxRequestBytes, so through IIS to the app, which must take them too (gunicorn's own default of
+    100 lines would answer 431)."""
     from tests.wire import CASES, exchange
 
-    raw = dict((c[0], c[1]) for c in CASES)["many-header-lines"].replace(b"/api/x", f"{prefix}/health".encode())
-    assert exchange(int(s["IIS_HTTP_PORT"]), raw).split(b" ", 2)[1:2] == [b"200"]
+    for case in ("many-header-lines", "compact-header-lines"):
+        raw = dict((c[0], c[1]) for c in CASES)[case].replace(b"/api/x", f"{prefix}/health".encode())
+        assert exchange(int(s["IIS_HTTP_PORT"]), raw).split(b" ", 2)[1:2] == [b"200"], case
 
 
 # --- static files (iis/web.config "Static files from IIS"; README: Static files from IIS) ---------

@@ -25,11 +25,22 @@ def test_B68_hostile_requests_get_http_sys_answers_without_leaks(wire, raw, expe
     reply = exchange(wire.port, raw)
     status = int(reply.split(b" ", 2)[1]) if reply else None
     assert status == expected, reply[:300]
+    if status == 400:
+        assert reply.startswith(b"HTTP/1.1 400 "), reply[:100]  # HTTP.sys's status line, whatever was sent
     head = reply.split(b"\r\n\r\n", 1)[0].lower()
     assert b"\r\nserver:" not in head
     assert not any(leak in reply for leak in LEAKS), reply[:300]
     resp, _ = wire.get("/api/after")
     assert resp.status == 200
+
+
+def test_B81_a_valid_request_then_a_malformed_one_in_one_write_get_200_then_400(wire):
+    """Issue 23: the valid request was lost with the malformed one after it (only a 400 came back)."""
+    reply = exchange(wire.port, b"GET /api/x HTTP/1.1\r\nHost: h\r\n\r\nGARBAGE\r\n\r\n", until_closed=True)
+    import re
+
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", reply)
+    assert statuses == [b"200", b"400"], reply[:600]
 
 
 def status_of(port: int, case_id: str):

@@ -70,6 +70,14 @@ def test_B77_the_signed_in_name_reaches_the_backend_and_a_clients_copy_never_doe
     assert [v for k, v in headers if k.lower().replace("_", "-") == "x-remote-user"] == ["CORP\\alice"]
 
 
+def test_B77_the_password_that_stands_for_the_handshake_never_reaches_the_backend(signed):
+    """Issue 23: the model forwarded the user's Basic credentials, and the diagnostics echoed the
+    password; IIS's Negotiate or NTLM carries a token, never a password."""
+    resp, body = signed.get("/api/x", headers={"Authorization": basic("CORP\\alice", "wonderland")})
+    assert resp.status == 200
+    assert "authorization" not in seen(body)["headers"] and b"wonderland" not in body
+
+
 def test_B77_anonymous_requests_carry_no_user_even_if_the_client_sends_one(signed):
     resp, body = signed.get("/api/health", headers={"X-Remote-User": "CORP\\mallory"})
     assert "x-remote-user" not in seen(body)["headers"]
@@ -109,7 +117,7 @@ def test_B76_the_dry_run_shows_the_user_and_the_headers(tmp_path, base_env):
     auth = json.loads(out.stdout)["authentication"]
     assert (auth["user"], auth["windows"], auth["anonymous"], auth["status"]) == ("CORP\\alice", True, False, None)
     assert auth["request_headers_set"] == {"x-remote-user": "CORP\\alice"}
-    assert auth["request_headers_removed"] == ["x_remote_user"]
+    assert auth["request_headers_removed"] == ["authorization", "x_remote_user"]
 
 
 # Paths IIS passes on that ASP.NET's checks refuse (B79), below the test site's prefix.
