@@ -123,7 +123,7 @@ SETTINGS = [
     ("workers", "APP_WORKERS", _whole(1), "a whole number above 0"),
     ("threads", "APP_THREADS", _whole(1), "a whole number above 0"),
     # Windows' select() takes 512 sockets a process: the connections, the listening socket and
-    # waitress' trigger must fit (docs/windows.md W41).
+    # waitress' trigger must fit, with room to spare (docs/windows.md W41).
     ("connections", "APP_CONNECTIONS", _whole(1, 500), "a whole number from 1 to 500"),
     ("timeout_seconds", "APP_TIMEOUT_SECONDS", _whole(1), "seconds, above 0"),
     ("log_level", "APP_LOG_LEVEL", _one_of("debug", "info", "warning", "error"), "debug, info, warning or error"),
@@ -140,6 +140,13 @@ SETTINGS = [
     ("proxy_timeout", "PROXY_TIMEOUT", _timespan_seconds, "an IIS time span above zero, [d.]hh:mm:ss (hours 0-23)"),
 ]
 OPTIONAL = {"APP_ALLOWED_HOSTS": ()}
+
+
+def server_problem(server: str | None) -> str | None:
+    """The one rule on the app server for this OS, for APP_SERVER and app.serve's --server alike."""
+    if server == "gunicorn" and os.name == "nt":
+        return "gunicorn does not run on Windows (gunicorn is POSIX-only): use waitress"
+    return None
 
 
 def from_env(environ=None) -> Settings:
@@ -161,8 +168,9 @@ def from_env(environ=None) -> Settings:
     if app_timeout and proxy_timeout and app_timeout >= proxy_timeout:
         errors.append(f"APP_TIMEOUT_SECONDS ({app_timeout}) must be below PROXY_TIMEOUT "
                       f"({proxy_timeout:g} s), or IIS answers 502.3 while the app is still working")
-    if values.get("server") == "gunicorn" and os.name == "nt":
-        errors.append("APP_SERVER=gunicorn does not run on Windows (gunicorn is POSIX-only): use waitress")
+    problem = server_problem(values.get("server"))
+    if problem:
+        errors.append(f"APP_SERVER={problem}")
     if errors:
         raise ConfigError("invalid settings:\n  " + "\n  ".join(errors))
     return Settings(**values)

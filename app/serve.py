@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .config import ConfigError, Settings, from_env
+from .config import ConfigError, Settings, from_env, server_problem
 from .limits import MAX_HEADER_FIELD, MAX_HEADER_LINES, MAX_REQUEST_LINE
 from .loader import AppLoadError
 from .wsgi import build
@@ -67,7 +67,11 @@ def main(argv=None) -> int:
     except (ConfigError, AppLoadError) as exc:
         print(f"app: {exc}", file=sys.stderr)
         return 2
-    (run_waitress if (args.server or settings.server) == "waitress" else run_gunicorn)(app, settings)
+    server = args.server or settings.server
+    if server_problem(server):
+        print(f"app: --server {server_problem(server)}", file=sys.stderr)
+        return 2
+    (run_waitress if server == "waitress" else run_gunicorn)(app, settings)
     return 0
 
 

@@ -21,6 +21,8 @@ WAITRESS_FRAMING_ALLOWANCE = 64 * 1024
 # Body bytes a connection keeps in memory; past it waitress moves the body to a temporary file. Its
 # default, 512 KiB, would let 500 stalled uploads a process hold 250 MB of memory (docs/hostile-clients.md).
 BODY_IN_MEMORY = 64 * 1024
+# Sockets of waitress' own in the map connection_limit counts: the listening socket and the trigger.
+WAITRESS_OWN_SOCKETS = 2
 # Connections the kernel queues for the shared socket before a worker accepts them.
 BACKLOG = 1024
 
@@ -32,7 +34,9 @@ def options(s: Settings) -> dict:
         # waitress reads a whole body in its I/O loop before a thread sees the request, so slow
         # uploads cost connections, not threads; its default of 100 connections would be the
         # limit a few hundred slow clients reach (docs/hostile-clients.md).
-        connection_limit=s.connections,
+        # waitress counts its listening socket and its trigger among the connections: two more, so
+        # that APP_CONNECTIONS is the number of clients served (1 and 2 would serve none).
+        connection_limit=s.connections + WAITRESS_OWN_SOCKETS,
         # waitress refuses a body of exactly its cap (its parser tests >=) and counts chunked
         # framing against it, so its cap is the limit and room for framing: the hosting layer's
         # BodyLimit is the exact limit, for every body, on both servers (tests/app/test_servers.py).

@@ -105,8 +105,10 @@ def test_gunicorn_is_refused_on_windows(env, monkeypatch):
     monkeypatch.setattr(config.os, "name", "nt")
     with pytest.raises(ConfigError, match="APP_SERVER=gunicorn does not run on Windows"):
         from_env({**env, "APP_SERVER": "gunicorn"})
+    assert config.server_problem("waitress") is None
     monkeypatch.undo()
     assert from_env({**env, "APP_SERVER": "gunicorn"}).server == "gunicorn"
+    assert config.server_problem("gunicorn") is None
 
 
 def test_all_problems_are_reported_at_once(env):

@@ -227,3 +227,25 @@ def test_remote_user_only_from_iis_and_never_from_another_spelling(server, app_s
     assert remote_user("X-Remote-User: CORP\\alice") == "CORP\\alice"
     assert remote_user("X_Remote_User: CORP\\mallory") is None
     assert remote_user("X_Remote_User: CORP\\mallory", "X-Remote-User: CORP\\alice") == "CORP\\alice"
+
+
+def test_app_connections_is_the_number_of_clients_a_process_serves(app_server):
+    """waitress counts its listening socket and its trigger among connection_limit: APP_CONNECTIONS=2
+    must serve two clients (passed as is, it served none), and a third waits until one closes."""
+    s = app_server("waitress", APP_CONNECTIONS="2")
+    held = [http.client.HTTPConnection("127.0.0.1", s.port, timeout=5) for _ in range(2)]
+    try:
+        for conn in held:
+            conn.request("GET", f"/{s.prefix}/health")
+            assert conn.getresponse().read()  # each served, and kept alive
+        third = http.client.HTTPConnection("127.0.0.1", s.port, timeout=1)
+        with pytest.raises(TimeoutError):
+            third.request("GET", f"/{s.prefix}/health")
+            third.getresponse()
+        third.close()
+        held[0].close()
+        with urllib.request.urlopen(s.url("/health"), timeout=10) as r:
+            assert r.status == 200
+    finally:
+        for conn in held:
+            conn.close()
