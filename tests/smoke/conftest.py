@@ -70,13 +70,15 @@ def pytest_sessionfinish(session, exitstatus):
 
 def pytest_collection_modifyitems(config, items):
     """A module that tests one hosted app declares APP_MODULE; it runs when that app is deployed
-    (scripts/test runs the suite once per app). A module that declares SIGN_ON = True runs only with
+    (scripts/test runs the suite once per app); one that declares APP_SERVER, with that app server.
+    A module that declares SIGN_ON = True runs only with
     Windows sign-on on (IIS_ALLOW_ANONYMOUS=false), and then only such modules run: the others make
     anonymous requests. Deselected, not skipped: they belong to another run."""
     settings = stack_settings()
-    deployed, signing_on = settings["APP_MODULE"], sign_on.enabled(settings)
+    deployed, signing_on, server = settings["APP_MODULE"], sign_on.enabled(settings), settings["APP_SERVER"]
     other = [i for i in items if getattr(i.module, "APP_MODULE", deployed) != deployed
-             or getattr(i.module, "SIGN_ON", False) != signing_on]
+             or getattr(i.module, "SIGN_ON", False) != signing_on
+             or getattr(i.module, "APP_SERVER", server) != server]
     if other:
         config.hook.pytest_deselected(items=other)
         items[:] = [i for i in items if i not in other]
