@@ -102,3 +102,92 @@ def test_a_configure_script_that_ignores_locations_is_caught(tmp_path, old, new,
     source = CONFIGURE.read_text()
     assert old in source
     assert any(problem in p for p in location_problems(source.replace(old, new), tmp_path))
+
+
+def function(tree, name: str):
+    return next(n for n in tree.walk() if n.type == "function_statement" and n.text.startswith(f"function {name}("))
+
+
+def quoted_value_problems(source: str, tmp_path) -> list[str]:
+    """Read-Defaults, read from its syntax tree, not copied into Python: a value in double quotes
+    must lose them, as compose reads .env (group 2 of $DefaultLine is the inside of the quotes,
+    group 3 an unquoted value; tests/static/test_iis_expansion.py checks the pattern itself)."""
+    body = function(syntax_tree(source, tmp_path), "Read-Defaults")
+    branches = [n for n in body.walk() if n.type == "if_statement"
+                and any(c.field == "condition" and c.text == "$m.Groups[2].Success" for c in n.children)]
+    if not branches:
+        return ["Read-Defaults does not tell a quoted value from an unquoted one"]
+    then = next(c.text for c in branches[0].children if c.type == "statement_block")
+    orelse = next((c.text for c in branches[0].children if c.type == "else_clause"), "")
+    problems = []
+    if then.replace(" ", "") != "{$value=$m.Groups[2].Value}":
+        problems.append(f"a quoted value is not taken from inside its quotes: {then}")
+    if orelse.replace(" ", "") != "else{$value=$m.Groups[3].Value}":
+        problems.append(f"an unquoted value is not taken as it is: {orelse}")
+    if "$values[$m.Groups[1].Value] = $value" not in body.text:
+        problems.append("the value is not stored under its name")
+    return problems
+
+
+def test_read_defaults_drops_the_quotes_of_a_quoted_value(tmp_path):
+    assert quoted_value_problems(CONFIGURE.read_text(), tmp_path) == []
+
+
+@pytest.mark.parametrize("old,new", [
+    ("{ $value = $m.Groups[2].Value }", "{ $value = $m.Groups[0].Value }"),
+    ("if ($m.Groups[2].Success) { $value = $m.Groups[2].Value } else { $value = $m.Groups[3].Value }",
+     "$value = $m.Value"),
+], ids=["whole-match", "no-branch"])
+def test_a_read_defaults_that_keeps_the_quotes_is_caught(tmp_path, old, new):
+    source = CONFIGURE.read_text()
+    assert old in source
+    assert quoted_value_problems(source.replace(old, new), tmp_path)
+
+
+def site_file_problems(source: str, tmp_path) -> list[str]:
+    """The expanded web.config is written to the site's folder: IIS reads the site's own file,
+    which no other step expands."""
+    tree = syntax_tree(source, tmp_path)
+    top = [n.text for n in tree.walk() if n.type in ("assignment_expression", "pipeline")
+           and not any(a.type == "function_statement" for a in n.ancestors())]
+    problems = []
+    if not any(t.startswith("$site = Read-Settings $WebConfig") for t in top):
+        problems.append("web.config is not read and expanded")
+    if not any(t.startswith("$target = ") and "$SitePath" in t and "'web.config'" in t for t in top):
+        problems.append("no target in the site's folder")
+    if "$site.Save($target)" not in top:
+        problems.append("the expanded web.config is never saved to the site")
+    return problems
+
+
+def test_configure_saves_the_expanded_web_config_to_the_site(tmp_path):
+    assert site_file_problems(CONFIGURE.read_text(), tmp_path) == []
+
+
+def test_a_configure_script_that_never_saves_web_config_is_caught(tmp_path):
+    source = CONFIGURE.read_text()
+    assert "$site.Save($target)\n" in source
+    assert site_file_problems(source.replace("$site.Save($target)\n", ""), tmp_path) == [
+        "the expanded web.config is never saved to the site"]
+
+
+def server_walk_problems(source: str, tmp_path) -> list[str]:
+    """Set-ServerGroups walks server.config's section groups; a <location> is not one: it is applied
+    for its path (Set-ServerGroups $location), and walked as a group it would set its sections for
+    the whole server (anonymous access for every path, say)."""
+    body = function(syntax_tree(source, tmp_path), "Set-ServerGroups")
+    skips = [n for n in body.walk() if n.type == "if_statement" and "continue" in n.text
+             and any(c.field == "condition" and "$group.LocalName -eq 'location'" in c.text for c in n.children)]
+    return [] if skips else ["Set-ServerGroups walks <location> elements as section groups for the whole server"]
+
+
+def test_the_server_wide_walk_skips_locations(tmp_path):
+    assert server_walk_problems(CONFIGURE.read_text(), tmp_path) == []
+
+
+def test_a_server_wide_walk_that_takes_locations_is_caught(tmp_path):
+    source = CONFIGURE.read_text()
+    old = "if ($group -isnot [System.Xml.XmlElement] -or $group.LocalName -eq 'location') { continue }"
+    assert old in source
+    broken = source.replace(old, "if ($group -isnot [System.Xml.XmlElement]) { continue }")
+    assert server_walk_problems(broken, tmp_path) != []

@@ -138,3 +138,61 @@ def test_the_signed_in_answers_headers_are_the_last_of_curls_dump():
             "HTTP/1.1 200 OK\r\nX-Request-ID: 0f1e\r\nContent-Type: text/html\r\n\r\n")
     assert last_response_headers(dump) == {"x-request-id": "0f1e", "content-type": "text/html"}
     assert last_response_headers("") == {}
+
+
+HARNESS = """
+public static class Harness
+{
+    public static void Main(string[] names)
+    {
+        foreach (string name in names)
+        {
+            System.Console.WriteLine(RemoteUserHeaderModule.NamesRemoteUser(name) ? "yes" : "no");
+        }
+    }
+}
+"""
+# Spellings a client could send, and near misses: what the module removes must be exactly what the
+# stand-in's model removes (standin/authentication.py), one rule tested once on both.
+SPELLINGS = ["X-Remote-User", "x-remote-user", "X_Remote_User", "X_REMOTE-USER", "x-remote_user",
+             "X-Remote-Users", "X-Remote", "Remote-User", "X-Remote-User-Name", "XRemoteUser"]
+
+
+def module_decisions(source: str, tmp_path) -> list[bool]:
+    """The module's own header-name decision, compiled with mcs (C# 5) and run under mono."""
+    import subprocess
+
+    (tmp_path / "Harness.cs").write_text(HARNESS)
+    (tmp_path / "Module.cs").write_text(source)
+    exe = tmp_path / "harness.exe"
+    built = subprocess.run(["mcs", "-langversion:5", "-r:System.Web.dll", f"-out:{exe}", str(tmp_path / "Module.cs"),
+                            str(tmp_path / "Harness.cs")], capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stdout + built.stderr
+    ran = subprocess.run(["mono", str(exe), *SPELLINGS], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    return [line == "yes" for line in ran.stdout.split()]
+
+
+def removal_problems(source: str) -> list[str]:
+    """At PostAuthenticateRequest every header the decision names is removed before the user is set."""
+    if not re.search(r"if \(NamesRemoteUser\(name\)\)\s*\{\s*request\.Headers\.Remove\(name\);", source):
+        return ["a header NamesRemoteUser names is not removed"]
+    return []
+
+
+def test_the_module_removes_every_spelling_the_stand_in_removes(tmp_path):
+    from standin.authentication import folds_into_remote_user
+
+    source = MODULE.read_text()
+    assert module_decisions(source, tmp_path) == [folds_into_remote_user(name) for name in SPELLINGS]
+    assert removal_problems(source) == []
+
+
+def test_a_module_that_keeps_a_clients_x_remote_user_is_caught(tmp_path):
+    """Known-bad inputs: the decision without "_" read as "-", and a loop that removes nothing."""
+    from standin.authentication import folds_into_remote_user
+
+    source = MODULE.read_text()
+    no_underscore = source.replace("name.Replace('_', '-')", "name")
+    assert module_decisions(no_underscore, tmp_path) != [folds_into_remote_user(name) for name in SPELLINGS]
+    assert removal_problems(source.replace("request.Headers.Remove(name);", "// kept"))
