@@ -56,7 +56,7 @@ class XmlReader:
                 self.fail(el, f"attribute '{name}' of <{el.tag}> ({path}) is not one IIS defines there"
                           " or the stand-in models")
             kind, default, modelled = spec[name]
-            value = self.convert(el, name, self.expand(el, raw), kind)
+            value = self.convert(el, name, self.expand(el, raw), kind, raw)
             if not modelled and value != default:
                 self.fail(el, f"attribute '{name}=\"{raw}\"' of <{el.tag}> is not modelled by the stand-in"
                           f" (only its IIS default '{default}' is accepted)")
@@ -80,28 +80,31 @@ class XmlReader:
 
         return SETTING_REFERENCE.sub(sub, raw)
 
-    def convert(self, el, name, raw, kind):
+    def convert(self, el, name, raw, kind, written=None):
+        """raw: the value to convert; written: as the file has it, so that a bad value names the
+        setting (%NAME%) it came from."""
+        settings = SETTING_REFERENCE.findall(written or "")
+        what = f"attribute '{name}'" + (f" (set by {', '.join(settings)})" if settings else "")
         if kind == schema.STR:
             return raw
         if kind == schema.BOOL:
             if raw.lower() not in ("true", "false"):
-                self.fail(el, f"attribute '{name}' must be true or false, not '{raw}'")
+                self.fail(el, f"{what} must be true or false, not '{raw}'")
             return raw.lower() == "true"
         if kind == schema.TIMESPAN:
             seconds = parse_timespan(raw)
             if seconds is None or seconds < 0:
-                self.fail(el, f"attribute '{name}' must be a time span [d.]hh:mm:ss[.fffffff] (hours 0-23),"
-                          f" not '{raw}'")
+                self.fail(el, f"{what} must be a time span [d.]hh:mm:ss[.fffffff] (hours 0-23), not '{raw}'")
             return seconds
         if isinstance(kind, schema.UInt):
             if not raw.isdigit() or not kind.low <= int(raw) <= kind.high:
-                self.fail(el, f"attribute '{name}' must be a whole number from {kind.low} to {kind.high}, not '{raw}'")
+                self.fail(el, f"{what} must be a whole number from {kind.low} to {kind.high}, not '{raw}'")
             return int(raw)
         if isinstance(kind, schema.Enum):
             for v in kind.values:
                 if v.lower() == raw.lower():
                     return v
-            self.fail(el, f"attribute '{name}' must be one of {', '.join(kind.values)}, not '{raw}'")
+            self.fail(el, f"{what} must be one of {', '.join(kind.values)}, not '{raw}'")
         raise AssertionError(kind)
 
     def children(self, el, path: str):
