@@ -6,7 +6,7 @@ import trustme
 
 from tests.paths import ENV_EXAMPLE, ROOT, read_env_file
 from tests.smoke.stack import say
-from tests.support import write_pfx
+from tests.support import survivors, write_pfx
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +53,20 @@ def live(pytestconfig):
             say(message)
 
     return out
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No test leaves a process behind: whatever the session started and is still running fails the
+    run (and is ended). Linux: the servers the app and stand-in tests start run here."""
+    if not os.path.isdir("/proc"):
+        return
+    left = survivors()
+    if left:
+        session.config.get_terminal_writer().line("processes left behind by the tests:\n  " + "\n  ".join(left),
+                                                  red=True)
+        for line in left:
+            try:
+                os.kill(int(line.split(":", 1)[0]), 9)
+            except ProcessLookupError:
+                pass
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,6 +1,9 @@
 """Helpers shared by the test suites: free ports, processes, and polling (never fixed sleeps)."""
 from __future__ import annotations
 
+import os
+import re
+import signal
 import socket
 import subprocess
 import time
@@ -33,10 +36,18 @@ def http_ok(url: str) -> bool:
         return False
 
 
+# Marks every process the tests start (inherited by their children): tests/conftest.py fails the
+# session if one is still alive at its end.
+SESSION_MARK = "FLASK_IIS_TEST_SESSION"
+ADDRESS_IN_USE = re.compile(r"Address already in use|Connection in use|EADDRINUSE|\[Errno 98\]")
+
+
 def start(cmd, env, url: str, log_path, timeout: float = 30):
-    """Starts cmd and polls url until it answers 2xx; on timeout shows the process's output."""
+    """Starts cmd in a process group of its own and polls url until it answers 2xx; on timeout shows
+    the process's output."""
     log = open(log_path, "wb")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    env = {**env, SESSION_MARK: str(os.getpid())}
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until(lambda: proc.poll() is not None or http_ok(url), timeout, f"{url} to answer")
         if proc.poll() is not None:
@@ -48,13 +59,54 @@ def start(cmd, env, url: str, log_path, timeout: float = 30):
     return proc
 
 
+def start_on_free_ports(launch, log_path, count: int = 1, attempts: int = 5):
+    """launch(*ports) -> (cmd, env, url): starts it on count free ports; returns (proc, ports). A port
+    free_port() found may be taken by another process before the server binds it: a start that
+    fails for an address in use is tried again on other ports."""
+    for attempt in range(attempts):
+        ports = [free_port() for _ in range(count)]
+        cmd, env, url = launch(*ports)
+        try:
+            return start(cmd, env, url, log_path), ports
+        except RuntimeError as exc:
+            if attempt == attempts - 1 or not ADDRESS_IN_USE.search(str(exc)):
+                raise
+    raise AssertionError("unreachable")
+
+
 def stop(proc):
-    proc.terminate()
+    """Stops the process and its whole group (workers included): TERM, then KILL what is left."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
     try:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # what outlived the leader's own stop
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def survivors() -> list[str]:
+    """Processes this test session started (SESSION_MARK in their environment) still running."""
+    found = []
+    mark = f"{SESSION_MARK}={os.getpid()}".encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if mark in f.read().split(b"\0"):
+                    with open(f"/proc/{entry}/cmdline", "rb") as c:
+                        command = c.read().replace(b"\0", b" ").decode(errors="replace")
+                    found.append(f"{entry}: {command[:120]}")
+        except OSError:
+            continue
+    return found
 
 
 def write_pfx(ca, path, password: str, *hostnames: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from app.config import from_env
 from app.wsgi import build
 from tests.app.support import IIS, iis_client
-from tests.support import free_port, start, stop
+from tests.support import start_on_free_ports, stop
 
 
 @pytest.fixture
@@ -47,12 +47,15 @@ def app_server(project_env, base_env, tmp_path):
     started = []
 
     def launch(server: str | None = None, **settings) -> Launched:
-        port = free_port()
-        env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", **settings}
         log = tmp_path / f"server-{len(started)}.log"
         cmd = [sys.executable, "-m", "app.serve", *(["--server", server] if server else [])]
-        proc = start(cmd, env, f"http://127.0.0.1:{port}/{project_env['APP_PREFIX']}/health", log)
-        started.append(Launched(proc, port, project_env["APP_PREFIX"], log, env))
+
+        def on(port):
+            env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", **settings}
+            return cmd, env, f"http://127.0.0.1:{port}/{project_env['APP_PREFIX']}/health"
+
+        proc, [port] = start_on_free_ports(on, log)
+        started.append(Launched(proc, port, project_env["APP_PREFIX"], log, on(port)[1]))
         return started[-1]
 
     yield launch

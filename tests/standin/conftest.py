@@ -51,10 +51,10 @@ def run(make_config, tmp_path):
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory, base_env):
     """A real aiohttp backend on loopback (tests/standin/backend.py): its port."""
-    from tests.support import free_port, start, stop
+    from tests.support import start_on_free_ports, stop
 
-    port = free_port()
-    proc = start([sys.executable, "-m", "tests.standin.backend", str(port)], base_env,
-                 f"http://127.0.0.1:{port}/ready", tmp_path_factory.mktemp("backend") / "log")
+    proc, [port] = start_on_free_ports(
+        lambda port: ([sys.executable, "-m", "tests.standin.backend", str(port)], base_env,
+                      f"http://127.0.0.1:{port}/ready"), tmp_path_factory.mktemp("backend") / "log")
     yield port
     stop(proc)

@@ -9,7 +9,7 @@ import sys
 
 import trustme
 
-from tests.support import free_port, start, write_pfx
+from tests.support import start_on_free_ports, write_pfx
 
 SERVER = """<configuration><system.webServer>
   <proxy enabled="true" timeout="00:00:02" {proxy} />
@@ -82,11 +82,13 @@ def run_standin(tmp_path, base_env, backend_port, *, proxy="", existing="PassThr
         write_pfx(ca, tmp_path / "tls.pfx", pfx_password, "localhost")
         (tmp_path / "password").write_text(pfx_password + "\n")
         tls = ["--pfx", str(tmp_path / "tls.pfx"), "--pfx-password-file", str(tmp_path / "password")]
-    port, https_port = free_port(), free_port()
-    proc = start([sys.executable, "-m", "standin", "serve", "--web-config", str(site / "web.config"),
-                  "--settings", str(tmp_path / "server.config"), "--listen", f"127.0.0.1:{port}",
-                  "--https-listen", f"127.0.0.1:{https_port}", *tls, *extra],
-                 base_env, f"http://127.0.0.1:{port}/iisstart.htm", tmp_path / "standin.log")
+    def on(port, https_port):
+        return ([sys.executable, "-m", "standin", "serve", "--web-config", str(site / "web.config"),
+                 "--settings", str(tmp_path / "server.config"), "--listen", f"127.0.0.1:{port}",
+                 "--https-listen", f"127.0.0.1:{https_port}", *tls, *extra],
+                base_env, f"http://127.0.0.1:{port}/iisstart.htm")
+
+    proc, (port, https_port) = start_on_free_ports(on, tmp_path / "standin.log", count=2)
     return StandIn(proc, port, https_port, ca, tmp_path / "standin.log")
 
 

@@ -59,7 +59,7 @@ def test_https_if_present_follows_the_certificate_folder(tmp_path, project_env, 
 
     import trustme
 
-    from tests.support import free_port, start, stop, write_pfx
+    from tests.support import start_on_free_ports, stop, write_pfx
 
     ca = trustme.CA()
     certs = tmp_path / "certs"
@@ -68,13 +68,14 @@ def test_https_if_present_follows_the_certificate_folder(tmp_path, project_env, 
         if present:
             write_pfx(ca, certs / "tls.pfx", "pw", "localhost")
             (certs / "tls-password.txt").write_text("pw\n")
-        http, https = free_port(), free_port()
-        proc = start([sys.executable, "-m", "standin", "serve", "--web-config", str(WEB_CONFIG), "--settings",
-                      str(SERVER_CONFIG), "--expand-env", "--site-root", str(ROOT / "iis" / "wwwroot"),
-                      "--listen", f"127.0.0.1:{http}", "--pfx", str(certs / "tls.pfx"),
-                      "--pfx-password-file", str(certs / "tls-password.txt"), "--https-if-present",
-                      f"127.0.0.1:{https}"], {**base_env, **project_env}, f"http://127.0.0.1:{http}/",
-                     tmp_path / f"standin-{present}.log")
+        def on(http, https):
+            return ([sys.executable, "-m", "standin", "serve", "--web-config", str(WEB_CONFIG), "--settings",
+                     str(SERVER_CONFIG), "--expand-env", "--site-root", str(ROOT / "iis" / "wwwroot"),
+                     "--listen", f"127.0.0.1:{http}", "--pfx", str(certs / "tls.pfx"),
+                     "--pfx-password-file", str(certs / "tls-password.txt"), "--https-if-present",
+                     f"127.0.0.1:{https}"], {**base_env, **project_env}, f"http://127.0.0.1:{http}/")
+
+        proc, (http, https) = start_on_free_ports(on, tmp_path / f"standin-{present}.log", count=2)
         try:
             context = ssl.create_default_context(cafile=None)
             ca.configure_trust(context)

@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from standin.config import ConfigError, load
-from tests.support import free_port, start, stop
+from tests.support import start_on_free_ports, stop
 
 WEB = """<configuration><system.webServer>
   <rewrite><rules>
@@ -35,10 +35,10 @@ def site(tmp_path, base_env):
     import http.client
 
     root = write_site(tmp_path, DECLARED)
-    port = free_port()
-    proc = start([sys.executable, "-m", "standin", "serve", "--web-config", str(root / "web.config"),
-                  "--listen", f"127.0.0.1:{port}"], base_env, f"http://127.0.0.1:{port}/iisstart.htm",
-                 tmp_path / "standin.log")
+    proc, [port] = start_on_free_ports(
+        lambda port: ([sys.executable, "-m", "standin", "serve", "--web-config", str(root / "web.config"),
+                       "--listen", f"127.0.0.1:{port}"], base_env, f"http://127.0.0.1:{port}/iisstart.htm"),
+        tmp_path / "standin.log")
 
     def get(target, method="GET", headers=None):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
