@@ -82,3 +82,12 @@ def test_an_offer_of_ltsc2019_is_caught():
            "WINDOWS_VERSION=ltsc2022\n# Python's tags say 1809 for ltsc2019.\n"
            "WINDOWS_APP_BASE_IMAGE=python:3.13-windowsservercore-ltsc2022\n")
     assert [p.split(":")[0] for p in windows_version_problems(old, "")] == [".env.example offers Windows Server 2019"]
+
+
+def test_the_readme_stays_a_front_door():
+    """What it is, run it, use it, configure, HTTPS, troubleshoot, test: at most 450 lines; the rest
+    is in docs/, linked from the contents (issue 25), and every link there leads to a file."""
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 450
+    for target in re.findall(r"\]\((docs/[^)#]+)", readme):
+        assert (ROOT / target).exists(), target
