@@ -30,9 +30,9 @@ COPY iisformat iisformat
 COPY ${APP_SOURCE_DIR} ${APP_SOURCE_DIR}
 # Windows: let docker stop's grace period, not Windows' 5 s default, bound the app's drain (as the
 # build's administrator; nothing to do on Linux).
-RUN ["python", "-m", "app.stop_timeouts"]
+RUN ["python", "-m", "app.server.stop_timeouts"]
 
 USER ${RUN_AS}
 # Its start period, and the faster polling while starting, are set in the compose files.
-HEALTHCHECK --interval=5s --timeout=5s --retries=3 CMD ["python", "-m", "app.healthcheck"]
-CMD ["python", "-m", "app.serve"]
+HEALTHCHECK --interval=5s --timeout=5s --retries=3 CMD ["python", "-m", "app.server.healthcheck"]
+CMD ["python", "-m", "app.server"]

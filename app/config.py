@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from iisformat.timespan import parse_timespan
 
-from .loader import SPEC
+from .hosting.loader import SPEC
 
 
 class ConfigError(Exception):
@@ -38,7 +38,7 @@ class Settings:
     hsts_seconds: int
     allowed_hosts: tuple[str, ...]  # empty: any Host; else werkzeug's host_is_trusted rules
     static_dir: str  # the app's static folder, relative to the project root (IIS serves a copy)
-    iis_static_files: bool  # IIS serves /<prefix>/static/ (app/static_files.py checks the folder)
+    iis_static_files: bool  # IIS serves /<prefix>/static/ (app/hosting/static_files.py checks the folder)
     proxy_timeout: float  # seconds IIS waits for the app (PROXY_TIMEOUT, an IIS time span)
 
     @property
@@ -143,7 +143,7 @@ OPTIONAL = {"APP_ALLOWED_HOSTS": ()}
 
 
 def server_problem(server: str | None) -> str | None:
-    """The one rule on the app server for this OS, for APP_SERVER and app.serve's --server alike."""
+    """The one rule on the app server for this OS, for APP_SERVER and app.server's --server alike."""
     if server == "gunicorn" and os.name == "nt":
         return "gunicorn does not run on Windows (gunicorn is POSIX-only): use waitress"
     return None

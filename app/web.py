@@ -1,7 +1,7 @@
 """The Flask application of the original post, as a factory: the default APP_MODULE.
 
 Only the app. Everything the deployment needs (prefix, proxy trust, /health, diagnostics, HSTS,
-body limit) wraps it from outside, in app/hosting.py, and wraps any other app the same way.
+body limit) wraps it from outside, in app/hosting/wsgi.py, and wraps any other app the same way.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 // (docs/windows-sign-on.md). This module runs at PostAuthenticateRequest, after authentication and
 // before ARR forwards the request: it removes every X-Remote-User header the client sent, in any
 // spelling a WSGI server would read as the same name, then sets it to the signed-in name. The app
-// takes it from IIS's address only (app/hosting.py, RemoteUser).
+// takes it from IIS's address only (app/hosting/wsgi.py, RemoteUser).
 //
 // Registered in web.config without preCondition="managedHandler": ARR's handler is native, and a
 // module with that precondition would not run for it. Compiled by the .NET Framework's own csc.exe

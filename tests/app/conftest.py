@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from app.config import from_env
-from app.wsgi import build
+from app.hosting.build import build
 from tests.app.support import IIS, iis_client
 from tests.support import start_on_free_ports, stop
 
@@ -41,14 +41,14 @@ class Launched:
 
 @pytest.fixture
 def app_server(project_env, base_env, tmp_path):
-    """Starts the launcher (python -m app.serve, the server given or the platform's) on a free
+    """Starts the launcher (python -m app.server, the server given or the platform's) on a free
     loopback port, with settings on top of .env.example's, once it answers /health; stops it after
     the test."""
     started = []
 
     def launch(server: str | None = None, **settings) -> Launched:
         log = tmp_path / f"server-{len(started)}.log"
-        cmd = [sys.executable, "-m", "app.serve", *(["--server", server] if server else [])]
+        cmd = [sys.executable, "-m", "app.server", *(["--server", server] if server else [])]
 
         def on(port):
             env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1", **settings}

@@ -74,3 +74,27 @@ def refused(port: int) -> bool:
         return False
     except OSError:
         return True
+
+
+# IIS's address in the ASGI tests, which go over the wire: a second loopback address, so that a
+# test can send from IIS (this one) or from a direct client (127.0.0.1) to the same server.
+IIS_LOOPBACK = "127.0.0.2"
+
+
+def wire(port: int, method: str, target: str, headers=None, body=None, source: str = IIS_LOOPBACK,
+         host: str | None = "localhost"):
+    """One request over a socket from the given source address: (status, headers, body). A request
+    from IIS carries the client's Host as X-Original-Host, as IIS's rule sends it, unless the test
+    says otherwise (host=None: none)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15, source_address=(source, 0))
+    headers = dict(headers or {})
+    if source == IIS_LOOPBACK and host is not None:
+        headers.setdefault("X-Original-Host", host)
+    try:
+        conn.request(method, target, body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.headers, resp.read()
+    finally:
+        conn.close()

@@ -59,7 +59,7 @@ def test_x_forwarded_host_from_the_proxy_is_not_used_only_x_original_host(client
 
 def test_diagnostics_is_off_by_default(project_env):
 
-    from app.wsgi import build
+    from app.hosting.build import build
 
     settings = from_env(project_env)
     assert settings.diagnostics is False
@@ -68,7 +68,7 @@ def test_diagnostics_is_off_by_default(project_env):
 
 def test_body_over_the_limit_is_413(env):
 
-    from app.wsgi import build
+    from app.hosting.build import build
 
     settings = from_env({**env, "MAX_BODY_BYTES": "10"})
     resp = iis_client(build(settings)).post(f"{settings.mount}/_diagnostics", data=b"x" * 11,
@@ -77,7 +77,7 @@ def test_body_over_the_limit_is_413(env):
 
 
 def test_debug_stays_off_even_if_the_environment_asks(settings, monkeypatch):
-    from app.loader import load_app
+    from app.hosting.loader import load_app
 
     monkeypatch.setenv("FLASK_DEBUG", "1")
     assert load_app(settings.app_module).debug is False
@@ -120,7 +120,7 @@ def test_all_problems_are_reported_at_once(env):
 def test_on_a_swarm_the_one_hop_is_the_private_networks_subnet(env):
     """docker-stack*.yml: IIS_ADDRESS is the overlay's subnet, which only iis and app join."""
 
-    from app.wsgi import build
+    from app.hosting.build import build
 
     settings = from_env({**env, "IIS_ADDRESS": "172.30.60.0/24"})
     client = iis_client(build(settings))
@@ -143,10 +143,10 @@ def test_iis_address_must_be_an_address_or_an_exact_network(env, value):
 def test_the_wsgi_module_exposes_application_as_wsgi_servers_expect(env, monkeypatch):
     import importlib
 
-    import app.wsgi
+    import app.hosting.build
 
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    module = importlib.reload(app.wsgi)
+    module = importlib.reload(app.hosting.build)
     response = iis_client(module.application).get(f"/{env['APP_PREFIX']}/health", environ_base={"REMOTE_ADDR": IIS})
     assert response.status_code == 200 and response.json == {"status": "ok"}

@@ -5,7 +5,7 @@ import io
 import pytest
 
 from app.config import from_env
-from app.wsgi import build
+from app.hosting.build import build
 from tests.app.support import IIS, iis_client
 
 

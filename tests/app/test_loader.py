@@ -1,7 +1,7 @@
 """APP_MODULE: gunicorn's naming, and an error that names the module, the attribute or the exception."""
 import pytest
 
-from app.loader import AppLoadError, load_app
+from app.hosting.loader import AppLoadError, load_app
 from tests.app import wsgi_apps
 
 
@@ -20,7 +20,7 @@ def test_the_seed_app_is_the_default_and_a_flask_app(project_env):
     ("app.web", "is not 'package.module:name'"),
     ("no_such_package.web:app", "no module named 'no_such_package'"),
     ("tests.app.wsgi_apps:nope", "has no attribute 'nope'"),
-    ("tests.app.wsgi_apps:NOT_AN_APP", "is a int, not a WSGI app"),
+    ("tests.app.wsgi_apps:NOT_AN_APP", "is a int, not a WSGI or ASGI app"),
     ("tests.app.wsgi_apps:factory", "if it is a factory, write tests.app.wsgi_apps:factory()"),
     ("tests.app.wsgi_apps:failing_factory()", "failing_factory() failed:"),
     ("tests.app.broken_module:app", "importing tests.app.broken_module failed:"),

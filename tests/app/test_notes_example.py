@@ -3,8 +3,8 @@ proxy in a browser): links, the redirect after a POST, and the session cookie ca
 import pytest
 
 from app.config import from_env
-from app.loader import AppLoadError
-from app.wsgi import build
+from app.hosting.build import build
+from app.hosting.loader import AppLoadError
 from tests.app.support import IIS, iis_client
 from tests.support import links
 

@@ -1,9 +1,9 @@
-"""Windows sign-on, the app's side (app/hosting.py RemoteUser): the user IIS authenticated reaches
+"""Windows sign-on, the app's side (app/hosting/wsgi.py RemoteUser): the user IIS authenticated reaches
 the app as REMOTE_USER from the one trusted hop only; a client's own header never does."""
 import pytest
 
 from app.config import from_env
-from app.wsgi import build
+from app.hosting.build import build
 from tests.app.support import IIS, iis_client
 
 

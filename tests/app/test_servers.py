@@ -39,7 +39,7 @@ def test_launcher_serves_the_app_with_an_access_log(server, app_server):
 ])
 def test_launcher_exits_2_when_app_module_cannot_load(project_env, base_env, spec, message):
     env = {**base_env, **project_env, "APP_MODULE": spec}
-    out = subprocess.run([sys.executable, "-m", "app.serve"], env=env, cwd=ROOT, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "app.server"], env=env, cwd=ROOT, capture_output=True, text=True,
                          timeout=30)
     assert out.returncode == 2
     assert out.stderr.startswith(f"app: APP_MODULE={spec!r}") and message in out.stderr
@@ -47,7 +47,7 @@ def test_launcher_exits_2_when_app_module_cannot_load(project_env, base_env, spe
 
 def test_launcher_exits_2_on_bad_settings(project_env, base_env):
     env = {**base_env, **project_env, "APP_PORT": "nope"}
-    out = subprocess.run([sys.executable, "-m", "app.serve"], env=env, cwd=ROOT, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "app.server"], env=env, cwd=ROOT, capture_output=True, text=True,
                          timeout=30)
     assert out.returncode == 2
     assert "APP_PORT='nope' is invalid" in out.stderr
@@ -70,7 +70,7 @@ def test_forwarded_headers_are_used_only_from_the_trusted_proxy(server, trusted,
 
 
 def test_healthcheck_exit_codes(project_env, base_env, app_server):
-    check = [sys.executable, "-m", "app.healthcheck"]
+    check = [sys.executable, "-m", "app.server.healthcheck"]
     nothing_there = {**base_env, **project_env, "APP_PORT": str(free_port())}
     assert subprocess.run(check, env=nothing_there, cwd=ROOT, capture_output=True, timeout=30).returncode == 1
     s = app_server()
@@ -81,8 +81,8 @@ def test_healthcheck_exit_codes(project_env, base_env, app_server):
 def test_a_stop_finishes_the_request_in_flight_and_takes_no_new_one(server, app_server):
     """docker stop: a request already running completes, a new connection is refused, an idle
     kept-alive one is closed, and the server exits 0. gunicorn does it itself (graceful_timeout);
-    waitress through app.drain, reached by SIGTERM here and by CTRL_SHUTDOWN_EVENT on Windows: both
-    call app.stopping.on_stop_event (docs/windows.md W18)."""
+    waitress through app.server.drain, reached by SIGTERM here and by CTRL_SHUTDOWN_EVENT on Windows: both
+    call app.server.stopping.on_stop_event (docs/windows.md W18)."""
     s = app_server(server, APP_DIAGNOSTICS="true")
     proc, port, prefix, log = s.proc, s.port, s.prefix, s.log
     idle = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -1,11 +1,11 @@
 """The app's side of IIS serving its static files: at start, the hosted app's static folder must be
-APP_STATIC_DIR, the folder the IIS image copies (app/static_files.py)."""
+APP_STATIC_DIR, the folder the IIS image copies (app/hosting/static_files.py)."""
 import pytest
 from flask import Flask
 
 from app.config import ConfigError, from_env
-from app.static_files import check_static_folder
-from app.wsgi import build
+from app.hosting.build import build
+from app.hosting.static_files import check_static_folder
 from tests.paths import ROOT
 
 

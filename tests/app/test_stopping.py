@@ -1,8 +1,8 @@
-"""Which console control events stop the app (app.stopping): the handler body Windows calls is the
+"""Which console control events stop the app (app.server.stopping): the handler body Windows calls is the
 function the SIGTERM path calls (tests/app/test_servers.py drains a real waitress through it)."""
 import pytest
 
-from app import stopping
+from app.server import stopping
 
 
 class Recorder:
@@ -35,6 +35,6 @@ def test_a_stop_says_what_arrived_in_which_process(caplog):
     import os
 
     drain = Recorder()
-    with caplog.at_level("WARNING", logger="app.stopping"):
+    with caplog.at_level("WARNING", logger="app.server.stopping"):
         assert stopping.on_stop_event(drain.run, stopping.CTRL_SHUTDOWN_EVENT)
     assert caplog.messages == [f"app: stop received: CTRL_SHUTDOWN_EVENT in process {os.getpid()}"]

@@ -15,7 +15,7 @@ def test_a_port_taken_before_the_server_binds_it_is_tried_again(monkeypatch, pro
     try:
         def on(port):
             env = {**base_env, **project_env, "APP_PORT": str(port), "APP_WORKERS": "1"}
-            return [sys.executable, "-m", "app.serve"], env, f"http://127.0.0.1:{port}/{project_env['APP_PREFIX']}/health"
+            return [sys.executable, "-m", "app.server"], env, f"http://127.0.0.1:{port}/{project_env['APP_PREFIX']}/health"
 
         proc, [port] = support.start_on_free_ports(on, tmp_path / "server.log")
         support.stop(proc)

@@ -1,4 +1,4 @@
-"""waitress' worker processes (APP_WORKERS above 1, app/workers.py), as the launcher runs them on
+"""waitress' worker processes (APP_WORKERS above 1, app/server/workers.py), as the launcher runs them on
 Windows and on the Linux stack: one address, replaced when they die, stopping together."""
 import json
 import os
@@ -13,7 +13,7 @@ from tests.support import wait_until
 
 
 def test_waitress_workers_share_one_address_and_all_answer(app_server):
-    """APP_WORKERS for waitress (app/workers.py): several processes behind one socket, the same
+    """APP_WORKERS for waitress (app/server/workers.py): several processes behind one socket, the same
     launcher code as on Windows, where spawn is the only start method."""
     s = app_server("waitress", APP_WORKERS="3", APP_DIAGNOSTICS="true")
     wait_for_workers(s, 3)
@@ -157,11 +157,11 @@ def test_workers_end_when_their_launcher_is_killed(app_server):
 
 def test_after_a_replacement_pooled_connections_reach_the_new_worker(app_server):
     """A proxy's pool (8 kept-alive connections, as ARR or the stand-in keeps them) stayed on the
-    surviving worker after a replacement; kept-alive connections retire (app/retiring.py), so the
+    surviving worker after a replacement; kept-alive connections retire (app/server/retiring.py), so the
     new worker answers some of them within KEEPALIVE_MAX_AGE and a margin."""
     import http.client
 
-    from app.retiring import KEEPALIVE_MAX_AGE
+    from app.server.retiring import KEEPALIVE_MAX_AGE
 
     s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true")
     victim, survivor = sorted(wait_for_workers(s, 2))

@@ -43,7 +43,7 @@ class Stack:
         settings.update(overrides)
         self.settings = settings
         self.env = {**os.environ, **settings}
-        self.app_server = settings["APP_SERVER"]  # what the app's launcher runs (app/serve.py)
+        self.app_server = settings["APP_SERVER"]  # what the app's launcher runs (app/server/__main__.py)
         self.files = COMPOSE_FILES[self.os_type] + (SIGN_ON_FILES[self.os_type] if sign_on.enabled(settings) else [])
 
     # --- compose ------------------------------------------------------------------------------

@@ -45,8 +45,8 @@ def test_every_setting_is_in_the_readme_configuration_table():
 
 def test_no_literal_copies_of_the_prefix_or_ports_in_the_deployment_files():
     for name in ["docker-compose.yml", "docker-compose.linux.yml", "iis/web.config", "iis/server.config",
-                 "Dockerfile.app", "Dockerfile.iis", "Dockerfile.iis-standin", "app/web.py", "app/wsgi.py",
-                 "app/hosting.py", "app/serve.py"]:
+                 "Dockerfile.app", "Dockerfile.iis", "Dockerfile.iis-standin", "app/web.py", "app/hosting/build.py",
+                 "app/hosting/wsgi.py", "app/server/__main__.py"]:
         text = (ROOT / name).read_text()
         for key in ("APP_PREFIX", "APP_PORT", "IIS_HTTP_PORT", "IIS_ADDRESS", "MAX_BODY_BYTES"):
             assert not re.search(rf"(?<![\w.-]){re.escape(SETTINGS[key])}(?![\w.-])", text), f"{key} in {name}"

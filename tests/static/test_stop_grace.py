@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app import stop_timeouts
+from app.server import stop_timeouts
 from tests.paths import ENV_EXAMPLE, ROOT, read_env_file
 from tests.static.dockerfile import instructions
 
@@ -58,15 +58,15 @@ def test_the_windows_timeouts_are_the_sourced_pair_and_lift_the_5_s_default():
 
 def app_image_problems(text: str) -> list[str]:
     steps = instructions(text)
-    runs = [i for i, (kind, value) in enumerate(steps) if kind == "RUN" and "app.stop_timeouts" in value]
+    runs = [i for i, (kind, value) in enumerate(steps) if kind == "RUN" and "app.server.stop_timeouts" in value]
     user = [i for i, (kind, _) in enumerate(steps) if kind == "USER"]
     copy = [i for i, (kind, value) in enumerate(steps) if kind == "COPY" and value.startswith("app ")]
     if not runs:
-        return ["Dockerfile.app does not run app.stop_timeouts: Windows ends the app 5 s into a stop"]
+        return ["Dockerfile.app does not run app.server.stop_timeouts: Windows ends the app 5 s into a stop"]
     if user and runs[0] > user[0]:
-        return ["app.stop_timeouts runs after USER: ContainerUser cannot write HKLM"]
+        return ["app.server.stop_timeouts runs after USER: ContainerUser cannot write HKLM"]
     if copy and runs[0] < copy[0]:
-        return ["app.stop_timeouts runs before the app is copied"]
+        return ["app.server.stop_timeouts runs before the app is copied"]
     return []
 
 
@@ -75,9 +75,9 @@ def test_the_app_image_sets_the_windows_timeouts_as_administrator():
 
 
 @pytest.mark.parametrize("change,problem", [
-    (lambda t: t.replace('RUN ["python", "-m", "app.stop_timeouts"]\n', ""), "does not run"),
-    (lambda t: t.replace('RUN ["python", "-m", "app.stop_timeouts"]\n', "").replace(
-        'CMD ["python", "-m", "app.serve"]', 'RUN ["python", "-m", "app.stop_timeouts"]\nCMD ["python", "-m", "app.serve"]'),
+    (lambda t: t.replace('RUN ["python", "-m", "app.server.stop_timeouts"]\n', ""), "does not run"),
+    (lambda t: t.replace('RUN ["python", "-m", "app.server.stop_timeouts"]\n', "").replace(
+        'CMD ["python", "-m", "app.server"]', 'RUN ["python", "-m", "app.server.stop_timeouts"]\nCMD ["python", "-m", "app.server"]'),
      "after USER"),
 ], ids=["missing", "after-user"])
 def test_a_dockerfile_without_the_timeouts_is_caught(change, problem):
@@ -119,9 +119,9 @@ def test_the_stop_reaches_python_itself_on_windows():
 
 
 @pytest.mark.parametrize("change,problem", [
-    (lambda d, f: (d.replace('CMD ["python", "-m", "app.serve"]', 'CMD ["cmd", "/S", "/C", "python -m app.serve"]'), f),
+    (lambda d, f: (d.replace('CMD ["python", "-m", "app.server"]', 'CMD ["cmd", "/S", "/C", "python -m app.server"]'), f),
      "does not start python"),
-    (lambda d, f: (d.replace('CMD ["python", "-m", "app.serve"]', "CMD python -m app.serve"), f), "does not start python"),
+    (lambda d, f: (d.replace('CMD ["python", "-m", "app.server"]', "CMD python -m app.server"), f), "does not start python"),
     (lambda d, f: (d, {**f, "docker-compose.yml": f["docker-compose.yml"].replace(
         "    stop_grace_period: 35s\n", "    stop_grace_period: 35s\n    tty: true\n")}), "tty"),
 ], ids=["cmd-wrapper", "shell-form", "tty"])

@@ -1,5 +1,5 @@
-"""What the deployment adds around any WSGI app, from outside: the prefix mount, one-hop proxy
-trust, the health endpoint, diagnostics, HSTS, cookie scope and the body limit.
+"""The hosting layer for a WSGI app: rules.py's decisions as WSGI middleware around it (the prefix
+mount, one-hop proxy trust, the health endpoint, diagnostics, HSTS, cookie scope, the body limit).
 
 None of it lives in the hosted app, so an app chosen with APP_MODULE keeps the healthcheck the
 containers depend on and the diagnostics the smoke suite reads. The mount is the original post's
@@ -7,33 +7,26 @@ DispatcherMiddleware(NotFound(), {prefix: app}), with the prefix taken from APP_
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import re
-import socket
 import sys
 import tempfile
 import time
-import uuid
-from datetime import datetime, timezone
 
-from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge, SecurityError
+from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
-from werkzeug.wsgi import ClosingIterator, get_host
+from werkzeug.wsgi import ClosingIterator
 
-from .config import Settings
+from ..config import Settings
+from . import rules
 
-FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT",
-             "HTTP_X_FORWARDED_PREFIX", "HTTP_X_ORIGINAL_HOST", "HTTP_FORWARDED")
-# A host and optional port links can be built from: DNS labels of 1 to 63 letters, digits and
-# hyphens, 253 characters at most (RFC 1035 2.3.4; RFC 1123 2.1), or an IPv6 literal.
-VALID_HOST = re.compile(r"(?=[^:]{1,253}(:|$))[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
-                        r"(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?(?::\d{1,5})?"
-                        r"|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
+
+def environ_key(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+FORWARDED = tuple(environ_key(h) for h in rules.FORWARDED)
 # Request bodies without a length (chunked) are spooled to disk past this size, never held whole.
 SPOOL_IN_MEMORY = 1024 * 1024
 
@@ -56,8 +49,7 @@ class RequestLog:
     X-Request-ID so a user can quote it. A client's own X-Request-ID is not taken: IIS would pass
     it on unchanged, so it could be anything."""
 
-    # ARR's logGuidName header (iis/server.config), as WSGI names it.
-    HEADER = "HTTP_X_ARR_LOG_ID"
+    HEADER = environ_key(rules.REQUEST_ID_HEADER)
 
     def __init__(self, app, from_iis, enabled: bool):
         self.app, self.from_iis, self.enabled = app, from_iis, enabled
@@ -65,8 +57,7 @@ class RequestLog:
 
     def __call__(self, environ, start_response):
         started = time.monotonic()
-        from_iis = self.from_iis(environ.get("REMOTE_ADDR"))
-        request_id = (environ.get(self.HEADER) if from_iis else None) or str(uuid.uuid4())
+        request_id = rules.request_id(environ.get(self.HEADER), self.from_iis(environ.get("REMOTE_ADDR")))
         # Read now: the mount moves the prefix from PATH_INFO to SCRIPT_NAME in place.
         record = {"request_id": request_id, "method": environ.get("REQUEST_METHOD"),
                   "path": environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
@@ -80,11 +71,8 @@ class RequestLog:
         def done():
             if not self.enabled:
                 return
-            record.update(client=environ.get("REMOTE_ADDR"), host=environ.get("HTTP_HOST"),
-                          duration_ms=round((time.monotonic() - started) * 1000, 1),
-                          time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
-            self.out.write(json.dumps(record) + "\n")  # one write per line: threads never interleave
-            self.out.flush()
+            rules.write_line(rules.access_line(record, environ.get("REMOTE_ADDR"), environ.get("HTTP_HOST"),
+                                               time.monotonic() - started), self.out)
 
         return ClosingIterator(self.app(environ, start), [done])
 
@@ -97,15 +85,17 @@ class RemoteUser:
     headers joined (a Windows account name has no comma): no user either. REMOTE_USER is always
     decided here, whatever the WSGI server put there."""
 
-    HEADER = "HTTP_X_REMOTE_USER"
+    HEADER = environ_key(rules.REMOTE_USER_HEADER)
 
     def __init__(self, app, from_iis):
         self.app, self.from_iis = app, from_iis
 
     def __call__(self, environ, start_response):
-        user = environ.pop(self.HEADER, "").strip()
+        # A WSGI server joins repeated headers with a comma: one value here, refused for its comma.
+        values = [environ.pop(self.HEADER)] if self.HEADER in environ else []
         environ.pop("REMOTE_USER", None)
-        if user and "," not in user and self.from_iis(environ.get("REMOTE_ADDR")):
+        user = rules.remote_user(values, self.from_iis(environ.get("REMOTE_ADDR")))
+        if user:
             environ["REMOTE_USER"] = user
         return self.app(environ, start_response)
 
@@ -127,13 +117,10 @@ class OneTrustedProxy:
                 environ.pop(key, None)
             return self.direct(environ, start_response)
         environ.pop("HTTP_X_FORWARDED_HOST", None)
-        if environ.get("HTTP_X_ORIGINAL_HOST"):
-            environ["HTTP_X_FORWARDED_HOST"] = environ["HTTP_X_ORIGINAL_HOST"]
+        host = rules.original_host(environ.get("HTTP_X_ORIGINAL_HOST"))
+        if host:
+            environ["HTTP_X_FORWARDED_HOST"] = host
         else:
-            # IIS's rule sends the client's Host on every request it forwards; none means the
-            # client sent none (HTTP/1.0; an empty value removes the header, docs/standin.md B21).
-            # The Host IIS used to reach the app is no stand-in for it: no links to app:port
-            # (HostingRoutes answers 400).
             environ["HTTP_HOST"] = ""
         return self.proxied(environ, start_response)
 
@@ -148,7 +135,7 @@ class BodyLimit:
     def __call__(self, environ, start_response):
         length = environ.get("CONTENT_LENGTH")
         if length:
-            if not length.isdigit() or int(length) > self.max_bytes:
+            if rules.declared_length_refused(length, self.max_bytes):
                 return RequestEntityTooLarge()(environ, start_response)
         elif "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
             body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
@@ -186,17 +173,14 @@ class StrictTransportSecurity:
     """Strict-Transport-Security on HTTPS responses; the scheme is the client's, from the one proxy."""
 
     def __init__(self, app, seconds: int):
-        self.app, self.value = app, f"max-age={seconds}"
-        self.enabled = seconds > 0
+        self.app, self.seconds = app, seconds
 
     def __call__(self, environ, start_response):
-        if not (self.enabled and environ.get("wsgi.url_scheme") == "https"):
-            return self.app(environ, start_response)
+        scheme = environ.get("wsgi.url_scheme", "http")
 
         def add(headers):
-            if not any(k.lower() == "strict-transport-security" for k, _ in headers):
-                headers.append(("Strict-Transport-Security", self.value))
-            return headers
+            value = rules.hsts(scheme, self.seconds, [k for k, _ in headers])
+            return headers + [("Strict-Transport-Security", value)] if value else headers
 
         return self.app(environ, _with_headers(start_response, add))
 
@@ -213,21 +197,10 @@ class CookieScope:
         https = environ.get("wsgi.url_scheme") == "https"
 
         def scope(headers):
-            return [(k, self.rescope(v, https) if k.lower() == "set-cookie" else v) for k, v in headers]
+            return [(k, rules.rescope_cookie(v, self.mount, https) if k.lower() == "set-cookie" else v)
+                    for k, v in headers]
 
         return self.app(environ, _with_headers(start_response, scope))
-
-    def rescope(self, cookie: str, https: bool) -> str:
-        parts = [p.strip() for p in cookie.split(";")]
-        names = [p.split("=", 1)[0].strip().lower() for p in parts[1:]]
-        for i, name in enumerate(names, start=1):
-            if name == "path" and parts[i].split("=", 1)[-1].strip() in ("", "/"):
-                parts[i] = f"Path={self.mount}"
-        if "path" not in names:
-            parts.append(f"Path={self.mount}")
-        if https and "secure" not in names:
-            parts.append("Secure")
-        return "; ".join(parts)
 
 
 class HostingRoutes:
@@ -236,28 +209,21 @@ class HostingRoutes:
 
     # url_for's machinery (werkzeug's MapAdapter.build), on the layer's own /health route: what any
     # hosted app's absolute links come out as, whatever routes the app has.
-    LINKS = Map([Rule("/health", endpoint="health")])
+    LINKS = Map([Rule(rules.HEALTH, endpoint="health")])
 
     def __init__(self, app, settings: Settings):
         self.app, self.settings = app, settings
-        self.routes = {"/health": self.health}
+        self.routes = {rules.HEALTH: self.health}
         if settings.diagnostics:
-            self.routes.update({"/_diagnostics": self.diagnostics, "/_diagnostics/redirect": self.redirect})
+            self.routes.update({rules.DIAGNOSTICS: self.diagnostics, rules.DIAGNOSTICS_REDIRECT: self.redirect})
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
-        # The healthcheck is exempt from the host checks: it has no public host name.
-        if path != "/health":
-            # No host (an HTTP/1.0 client sends none) or one no link can be built from (a label
-            # over 63 characters): 400, never a link to "http:///" or a 500 from deep in the app.
-            if not VALID_HOST.fullmatch(environ.get("HTTP_HOST", "")):
-                return BadRequest("Missing or invalid host.")(environ, start_response)
-            # An unknown Host (the client's, from IIS) gets 400, never links built from it.
-            if self.settings.allowed_hosts:
-                try:
-                    get_host(environ, trusted_hosts=self.settings.allowed_hosts)
-                except SecurityError:
-                    return BadRequest("Unknown host.")(environ, start_response)
+        # No host (an HTTP/1.0 client sends none), one no link can be built from (a label over 63
+        # characters), or one not listed: 400, never links to "http:///" or a 500 from deep in the app.
+        problem = rules.host_problem(path, environ.get("HTTP_HOST", ""), self.settings.allowed_hosts)
+        if problem:
+            return BadRequest(problem)(environ, start_response)
         route = self.routes.get(path)
         if route is None:
             return self.app(environ, start_response)
@@ -273,37 +239,22 @@ class HostingRoutes:
         # What the app saw of the request after the proxy trust step: for the smoke tests. Off by default.
         if request.method not in ("GET", "POST"):
             return Response(status=405, headers={"Allow": "GET, POST"})
-        delay = min(request.args.get("delay", 0, type=float), 10.0)
+        delay = rules.delay_seconds(request.args.get("delay"))
         if delay > 0:
             # For shutdown tests: a request that is provably in flight.
             request.environ["wsgi.errors"].write(f"diagnostics: request in flight for {delay:.1f} s\n")
             request.environ["wsgi.errors"].flush()
             time.sleep(delay)
-        body = request.get_data()
-        return _json(dict(
-            remote_addr=request.remote_addr,
-            remote_user=request.remote_user,
-            scheme=request.scheme,
-            host=request.host,
-            script_root=request.script_root,
-            path=request.path,
-            url=request.url,
-            link=self.link(request),
-            body_bytes=len(body),
-            body_sha256=hashlib.sha256(body).hexdigest(),
-            headers=dict(request.headers.items()),
-            # The hop as received, before the trusted-proxy step rewrote it (empty for direct clients).
-            as_received=request.environ.get("werkzeug.proxy_fix.orig", {}),
-            # Which container answered: a swarm's replicas each have their own host name.
-            server=socket.gethostname(),
-            # Which process answered: waitress' workers share one address (app/workers.py).
-            process=os.getpid(),
-        ))
+        return _json(rules.diagnostics(
+            remote_addr=request.remote_addr, remote_user=request.remote_user, scheme=request.scheme,
+            host=request.host, script_root=request.script_root, path=request.path, url=request.url,
+            link=self.link(request), body=request.get_data(), headers=dict(request.headers.items()),
+            as_received=request.environ.get("werkzeug.proxy_fix.orig", {})))
 
     def redirect(self, request):
         return Response(status=302, headers={"Location": self.link(request)})
 
 
 def _json(value) -> Response:
-    return Response(json.dumps(value) + "\n", mimetype="application/json")
+    return Response(rules.to_json(value), mimetype="application/json")
 

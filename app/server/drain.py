@@ -10,14 +10,14 @@ import time
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 
-log = logging.getLogger("app.drain")
+log = logging.getLogger("app.server.drain")
 
 
 class Drain:
     """Drains one waitress server (what waitress.create_server returns) in at most `bound` seconds.
 
     run() blocks until the server loop is told to end, from any thread, any number of times: the
-    stop arrives on a thread of its own (a console control handler on Windows, app.stopping on both).
+    stop arrives on a thread of its own (a console control handler on Windows, app.server.stopping on both).
     Everything that touches waitress' sockets runs in its loop thread, through its trigger."""
 
     def __init__(self, server, bound: float, poll: float = 0.05):

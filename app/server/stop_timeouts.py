@@ -1,7 +1,7 @@
 """Run once at image build (Dockerfile.app): on Windows, lets a stopping container's app drain for as
 long as `docker stop` allows, instead of the about 5 s Windows gives it by default.
 
-    python -m app.stop_timeouts
+    python -m app.server.stop_timeouts
 
 After CTRL_SHUTDOWN_EVENT, the container's exec service waits ProcessShutdownTimeoutSeconds for the
 processes it signalled (5 s by default; Microsoft in moby/moby#25982 and kubernetes/kubernetes#73434),

@@ -1,19 +1,19 @@
 """waitress as this project runs it: in one process on the app's address, or, with APP_WORKERS
-above 1, as several worker processes sharing one listening socket (app/workers.py). Each process
-drains on a stop (app/drain.py, app/stopping.py)."""
+above 1, as several worker processes sharing one listening socket (app/server/workers.py). Each process
+drains on a stop (app/server/drain.py, app/server/stopping.py)."""
 from __future__ import annotations
 
 import logging
 import sys
 import threading
 
+from ..config import Settings, from_env
+from ..hosting.build import build
 from . import stopping
-from .config import Settings, from_env
 from .drain import Drain
 from .limits import MAX_HEADER_FIELD
 from .retiring import retire_connections
 from .workers import Workers, bind, wait_for_stop
-from .wsgi import build
 
 # Room in waitress' own body cap for chunk framing (chunk sizes and CRLFs): ARR passes a chunked
 # body on in pieces of about 8 KB (docs/standin.md B64), which adds about 30 KB to a 30 MB body.

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import ConfigError
+from ..config import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Where IIS answers: the rule's /<prefix>/static/, i.e. Flask's default static_url_path.
 STATIC_URL_PATH = "/static"
 

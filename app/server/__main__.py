@@ -1,17 +1,18 @@
-"""The one launcher: waitress (app/waitress_server.py) on both stacks, or gunicorn on Linux, as
-APP_SERVER says; never the Flask development server.
+"""The one launcher: a WSGI app under waitress (app/server/waitress_server.py) on both stacks, or
+gunicorn on Linux, as APP_SERVER says; an ASGI app under uvicorn (app/server/uvicorn_server.py);
+never a framework's development server.
 
-    python -m app.serve [--server gunicorn|waitress]   # --server: APP_SERVER for this run
+    python -m app.server [--server gunicorn|waitress]   # --server: APP_SERVER for this run
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .config import ConfigError, Settings, from_env, server_problem
+from ..config import ConfigError, Settings, from_env, server_problem
+from ..hosting.build import build
+from ..hosting.loader import AppLoadError
 from .limits import MAX_HEADER_FIELD, MAX_HEADER_LINES, MAX_REQUEST_LINE
-from .loader import AppLoadError
-from .wsgi import build
 
 
 def run_gunicorn(app, s: Settings):
@@ -55,6 +56,12 @@ def run_waitress(app, s: Settings):
     waitress_server.run(app, s)
 
 
+def run_uvicorn(app, s: Settings):
+    from . import uvicorn_server
+
+    uvicorn_server.run(app, s)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--server", choices=("gunicorn", "waitress"), help="instead of APP_SERVER")
@@ -67,6 +74,10 @@ def main(argv=None) -> int:
     except (ConfigError, AppLoadError) as exc:
         print(f"app: {exc}", file=sys.stderr)
         return 2
+    if app.interface == "asgi":
+        # APP_SERVER chooses among WSGI servers; an ASGI app has the one.
+        run_uvicorn(app, settings)
+        return 0
     server = args.server or settings.server
     if server_problem(server):
         print(f"app: --server {server_problem(server)}", file=sys.stderr)

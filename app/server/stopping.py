@@ -9,7 +9,7 @@ import os
 import signal
 import threading
 
-log = logging.getLogger("app.stopping")
+log = logging.getLogger("app.server.stopping")
 
 # HandlerRoutine's events (Microsoft, "HandlerRoutine callback function"). `docker stop` of a
 # Windows container sends CTRL_SHUTDOWN_EVENT to the container's first process (moby/moby#25982,

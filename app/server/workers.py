@@ -1,12 +1,12 @@
-"""Several waitress processes on one listening socket (APP_WORKERS), so that the app's Python work
-uses more than one core: the launcher binds the address once, starts the workers with the socket,
+"""Several app-server processes on one listening socket (APP_WORKERS: waitress' for a WSGI app,
+uvicorn's for an ASGI app), so that the app's Python work uses more than one core: the launcher binds the address once, starts the workers with the socket,
 replaces one that dies, and stops them together, each draining what it is answering.
 
 The socket reaches each worker through multiprocessing's "spawn" start method, the only one Windows
 has: Python pickles a socket for a child with socket.share() and socket.fromshare() on Windows and by
 passing its file descriptor elsewhere (Python documentation, socket.share; multiprocessing), so the
-same code runs on both, and Linux tests it. waitress serves sockets it is given (its `sockets`
-setting). One address, no second port, nothing to change in IIS."""
+same code runs on both, and Linux tests it. waitress and uvicorn both serve sockets they are given
+(waitress' `sockets` setting, uvicorn's `Server.serve(sockets=...)`). One address, no second port, nothing to change in IIS."""
 from __future__ import annotations
 
 import logging
@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 
-log = logging.getLogger("app.workers")
+log = logging.getLogger("app.server.workers")
 
 # A worker that dies within this many seconds of its start is replaced only after the same pause:
 # an app that cannot start must not become a busy loop of restarts.
@@ -39,7 +39,7 @@ def wait_for_stop(pipe) -> None:
 
 
 class Workers:
-    """count waitress processes on sock, each running serve(sock, pipe) (a picklable, module-level
+    """count processes on sock, each running serve(sock, pipe) (a picklable, module-level
     callable); pipe is the reading end of a pipe of the worker's own, whose other end the launcher
     closes when the workers are to drain.
 

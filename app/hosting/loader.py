@@ -1,7 +1,9 @@
-"""APP_MODULE: which WSGI app to host, named the way gunicorn names one.
+"""APP_MODULE: which app to host, WSGI or ASGI, named the way gunicorn and uvicorn name one.
 
-    package.module:name       an attribute that is a WSGI app
+    package.module:name       an attribute that is a WSGI or ASGI app
     package.module:factory()  a factory called with no arguments, returning one
+
+Which of the two it is, is read from the app itself (interface()), not from a setting.
 
 Anything that goes wrong (no such module, no such attribute, an exception while importing or in the
 factory, something that is not callable) is one AppLoadError that names the part and the cause, so
@@ -44,19 +46,29 @@ def load_app(spec: str):
         except Exception as exc:  # noqa: BLE001
             raise AppLoadError(f"APP_MODULE={spec!r}: {name}() failed:\n{_last_frames(exc)}") from None
     if not callable(target):
-        raise AppLoadError(f"APP_MODULE={spec!r}: {name} is a {type(target).__name__}, not a WSGI app")
-    if not match["call"] and inspect.isroutine(target) and not _takes_wsgi_arguments(target):
-        raise AppLoadError(f"APP_MODULE={spec!r}: {name} does not take (environ, start_response); "
-                           f"if it is a factory, write {module_name}:{name}()")
+        raise AppLoadError(f"APP_MODULE={spec!r}: {name} is a {type(target).__name__}, not a WSGI or ASGI app")
+    if not match["call"] and inspect.isroutine(target) and not _takes(target, 3 if interface(target) == "asgi" else 2):
+        raise AppLoadError(f"APP_MODULE={spec!r}: {name} does not take (environ, start_response) nor "
+                           f"(scope, receive, send); if it is a factory, write {module_name}:{name}()")
     # Never the debugger's error pages, whatever the environment says (FLASK_DEBUG); Flask apps only.
     if hasattr(target, "debug") and hasattr(target, "wsgi_app"):
         target.debug = False
     return target
 
 
-def _takes_wsgi_arguments(function) -> bool:
+def interface(app) -> str:
+    """"asgi" for an ASGI 3 app: a coroutine function, or an object whose __call__ is one (FastAPI,
+    Starlette, Quart, Django's ASGIHandler, anything marked with inspect.markcoroutinefunction);
+    "wsgi" for any other callable. uvicorn and asgiref tell ASGI 3 apart the same way; no WSGI app
+    is a coroutine function, so detection cannot take one for the other, and there is no setting
+    to get wrong. ASGI 2 apps (a class called twice) are not hosted: every current framework is ASGI 3."""
+    call = app if inspect.isfunction(app) or inspect.ismethod(app) else type(app).__call__
+    return "asgi" if inspect.iscoroutinefunction(call) else "wsgi"
+
+
+def _takes(function, count: int) -> bool:
     try:
-        inspect.signature(function).bind(object(), object())
+        inspect.signature(function).bind(*[object()] * count)
     except (TypeError, ValueError):
         return False
     return True
