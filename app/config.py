@@ -22,7 +22,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Settings:
     prefix: str  # without slashes, e.g. "myApp"
-    app_module: str  # the hosted WSGI app, "package.module:name" or "package.module:factory()"
+    app_module: str  # the hosted WSGI or ASGI app, "package.module:name" or "package.module:factory()"
     port: int
     server: str  # "waitress" or "gunicorn"
     workers: int

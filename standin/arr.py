@@ -15,7 +15,7 @@ import aiohttp
 import yarl
 from aiohttp import web
 
-from . import filtering
+from . import filtering, websocket
 from .answers import Answers
 from .arr_headers import ArrHeaders
 from .http_sys import MalformedBody, Response, StreamResponse, bad_request
@@ -55,6 +55,8 @@ class Arr:
         """Returns the response and its IIS substatus (3 for a failed backend)."""
         target = yarl.URL(outcome.url, encoded=True)
         headers = self.headers.request(req, target, outcome.header_changes)
+        if websocket.is_upgrade(http):
+            return await websocket.forward(self.session, http, target, headers, lambda exc: self.bad_gateway(exc, req))
         has_body = http.body_exists
         if has_body and http.headers.get("Expect", "").lower() == "100-continue" and http.version >= (1, 1):
             # HTTP.sys answers this itself; a refused request got its final status before here.

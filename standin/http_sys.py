@@ -65,6 +65,10 @@ class FileResponse(_IisHeaders, web.FileResponse):
     pass
 
 
+class WebSocketResponse(_IisHeaders, web.WebSocketResponse):
+    pass
+
+
 class MalformedBody(Exception):
     """A request body that stopped being HTTP part way (a bad chunk): HTTP.sys answers 400 (B78)."""
 
@@ -103,7 +107,7 @@ class _Connection(web_protocol.RequestHandler):
         # holding several requests is fed a request head at a time. [INFERRED: HTTP.sys parses the
         # requests on a connection in order and answers the first bad one with its 400]
         # Only heads of requests without a body are taken apart: a body's bytes go on with its head.
-        while data.count(b"\r\n\r\n") > 1 and self._parser is not None:
+        while data.count(b"\r\n\r\n") > 1 and self._parser is not None and not self._upgraded:
             head, _, rest = data.partition(b"\r\n\r\n")
             if re.search(rb"(?im)^(content-length|transfer-encoding)\s*:", head):
                 break

@@ -154,3 +154,26 @@ def test_an_app_stuck_in_its_startup_still_ends_within_the_bound(project_env, ba
         assert time.monotonic() - started < 2 + 3 and "not stopped within 2s" in log.read_text()
     finally:
         stop(proc)
+
+
+def test_connections_accepted_from_the_listening_socket_have_nagle_off():
+    """asyncio sets TCP_NODELAY only on sockets that say they are TCP: from a socket bound with
+    protocol 0, every small response waited for the client's delayed ACK (about 40 ms)."""
+    from app.server.workers import bind
+
+    async def accepted_nodelay() -> int:
+        seen = asyncio.get_running_loop().create_future()
+
+        async def handler(reader, writer):
+            seen.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        listening = bind("127.0.0.1", 0, 8)
+        server = await asyncio.start_server(handler, sock=listening)
+        async with server:
+            _, writer = await asyncio.open_connection(*listening.getsockname())
+            value = await asyncio.wait_for(seen, 10)
+            writer.close()
+        return value
+
+    assert asyncio.run(accepted_nodelay()) != 0

@@ -6,6 +6,7 @@ not a skip: a smoke suite that cannot click its links has proved nothing.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -26,3 +27,16 @@ def executable() -> str:
         raise RuntimeError(f"no browser for the smoke suite: install chromium, or set SMOKE_BROWSER "
                            f"(looked for {CANDIDATES} and {WINDOWS_CHROME})")
     return found
+
+
+@contextlib.contextmanager
+def page():
+    """A page in a headless browser, closed (with the browser) on leaving."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=executable(), args=ARGS, headless=True)
+        try:
+            yield chromium.new_page()
+        finally:
+            chromium.close()

@@ -88,14 +88,8 @@ def test_server_sent_events_arrive_as_they_are_sent(base, prefix):
 
 @pytest.fixture(scope="module")
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=browser.executable(), args=browser.ARGS, headless=True)
-        try:
-            yield chromium.new_page()
-        finally:
-            chromium.close()
+    with browser.page() as p:
+        yield p
 
 
 def test_a_browser_clicks_through_the_app(page, base, prefix):

@@ -1,4 +1,3 @@
-import sys
 import textwrap
 
 import pytest
@@ -51,10 +50,9 @@ def run(make_config, tmp_path):
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory, base_env):
     """A real aiohttp backend on loopback (tests/standin/backend.py): its port."""
-    from tests.support import start_on_free_ports, stop
+    from tests.standin.process import start_backend
+    from tests.support import stop
 
-    proc, [port] = start_on_free_ports(
-        lambda port: ([sys.executable, "-m", "tests.standin.backend", str(port)], base_env,
-                      f"http://127.0.0.1:{port}/ready"), tmp_path_factory.mktemp("backend") / "log")
+    proc, port = start_backend("tests.standin.backend", tmp_path_factory, base_env)
     yield port
     stop(proc)

@@ -96,3 +96,11 @@ def seen(body) -> dict:
     data = json.loads(body)
     data["headers"] = {k.lower(): v for k, v in data["headers"]}
     return data
+
+
+def start_backend(module: str, tmp_path_factory, base_env):
+    """A test backend (python -m module PORT, answering /ready) on a free loopback port: (proc, port)."""
+    proc, [port] = start_on_free_ports(
+        lambda port: ([sys.executable, "-m", module, str(port)], base_env, f"http://127.0.0.1:{port}/ready"),
+        tmp_path_factory.mktemp(module.rsplit(".", 1)[-1]) / "log")
+    return proc, port

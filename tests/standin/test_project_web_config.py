@@ -81,7 +81,9 @@ def test_body_limit_comes_from_the_setting(evaluate_url, prefix, project_env):
 
 def test_headers_set_for_the_app(evaluate_url, prefix):
     out = evaluate_url(f"/{prefix}/", host="www.example.com")
-    assert out.header_changes == {"x-original-host": "www.example.com", "x-forwarded-proto": "http"}
+    # None: the header is removed (no WebSocket extension is ever offered to the app, W45).
+    assert out.header_changes == {"x-original-host": "www.example.com", "x-forwarded-proto": "http",
+                                  "sec-websocket-extensions": None}
     out = evaluate_url(f"/{prefix}/", scheme="https", host="www.example.com")
     assert out.header_changes["x-forwarded-proto"] == "https"
 

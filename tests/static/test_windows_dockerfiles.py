@@ -155,6 +155,24 @@ def test_a_dockerfile_without_ip_restrictions_is_caught():
     assert ip_restrictions_problems(text)
 
 
+def websockets_problems(text: str) -> list[str]:
+    """ARR proxies WebSockets only with the WebSocket Protocol role service, which servercore/iis
+    lacks (docs/windows.md W44)."""
+    steps = [v for k, v in instructions(text) if k == "RUN"]
+    if not any(re.fullmatch(r"Add-WindowsFeature Web-WebSockets", v.strip()) for v in steps):
+        return ["Web-WebSockets is not installed: ARR would forward no WebSocket"]
+    return []
+
+
+def test_the_windows_image_installs_the_websocket_protocol():
+    assert websockets_problems(IIS.read_text()) == []
+
+
+def test_a_dockerfile_without_websockets_is_caught():
+    assert websockets_problems(IIS.read_text().replace("RUN Add-WindowsFeature Web-WebSockets\n", ""))
+    assert websockets_problems(IIS.read_text().replace("Web-WebSockets", "Web-WebSocket"))
+
+
 def test_the_start_script_hands_over_to_service_monitor_and_exits_with_it():
     lines = [l.strip() for l in START.read_text().splitlines() if l.strip()]
     assert lines[-2:] == ["& C:\\ServiceMonitor.exe w3svc", "exit $LASTEXITCODE"]

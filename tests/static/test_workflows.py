@@ -37,7 +37,7 @@ def test_windows_workflow_runs_it_for_each_hosted_app_that_scripts_test_runs():
     windows = (ROOT / ".github" / "workflows" / "windows.yml").read_text()
     script = (ROOT / "scripts" / "test").read_text()
     apps = {v for w in shlex.split(script, comments=True) if w.startswith("APP_MODULE=") for v in [w.split("=", 1)[1]]}
-    assert apps == {"examples.notes:create_app()"}
+    assert apps == {"examples.notes:create_app()", "examples.live:app"}
     for app in apps:
         assert f"APP_MODULE: {app}" in windows
 
