@@ -9,8 +9,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import sys
 import threading
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..config import Settings, from_env
 from ..hosting.build import build
@@ -23,6 +26,23 @@ BACKLOG = 1024
 # uvicorn's WebSocket keepalive: a ping every 20 s, and a peer that does not answer within 20 s is
 # gone. Traffic on every WebSocket well inside ARR's proxy timeout (docs/windows.md W44).
 WS_PING_SECONDS = 20.0
+# Seconds past the drain's bound (APP_TIMEOUT_SECONDS) for the app's lifespan shutdown.
+LIFESPAN_SHUTDOWN_ROOM = 3
+
+
+class NoDelayH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol on a connection with Nagle's algorithm off. asyncio turns it off only
+    on sockets whose protocol says TCP: not on those accepted from a socket made with protocol 0
+    (socket.create_server's, and every socket Windows' Proactor loop accepts on), where each small
+    response waited for the client's delayed ACK, about 40 ms: 720 requests/s instead of 3,000
+    (docs/benchmark.md). waitress sets TCP_NODELAY itself."""
+
+    def connection_made(self, transport):
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
 
 def loop_factory(platform: str, shared_socket: bool):
@@ -39,7 +59,7 @@ def config(app, s: Settings):
     import uvicorn
 
     return uvicorn.Config(
-        app, interface="asgi3", http="h11", ws="websockets-sansio", lifespan="auto",
+        app, interface="asgi3", http=NoDelayH11Protocol, ws="websockets-sansio", lifespan="auto",
         # ARR cannot carry compressed WebSocket frames (WinHTTP and websocket.dll support no
         # extension): never negotiate permessage-deflate, whatever IIS forwards (docs/windows.md W45).
         ws_per_message_deflate=False,
@@ -83,8 +103,9 @@ def serve(app, s: Settings, sock, stop_pipe=None) -> None:
     def stop():
         server.should_exit = True
         # uvicorn checks should_exit only once started: an app stuck in its lifespan startup would
-        # never end, so the process ends itself once the drain's bound is over.
-        if not done.wait(s.timeout_seconds + 1):
+        # never end, so the process ends itself once the drain's bound is over, with room for the
+        # app's lifespan shutdown, which uvicorn does not bound (docker stop waits 35 s for 30).
+        if not done.wait(s.timeout_seconds + LIFESPAN_SHUTDOWN_ROOM):
             logging.getLogger("app.server").warning("app: not stopped within %ss: ended", s.timeout_seconds)
             os._exit(1)
 

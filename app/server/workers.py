@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import multiprocessing.connection
-import os
 import socket
 import threading
 import time
@@ -27,22 +26,8 @@ RESTART_PAUSE = 1.0
 
 
 def bind(host: str, port: int, backlog: int) -> socket.socket:
-    """The one listening socket, bound in the launcher before any worker starts: what
-    socket.create_server does (SO_REUSEADDR except on Windows, where it would let another process
-    take the port), with the protocol named. asyncio turns Nagle's algorithm off (TCP_NODELAY) only
-    on sockets that say they are TCP; accepted from a socket made with protocol 0 (create_server's),
-    every small response waited for the client's delayed ACK, about 40 ms: uvicorn answered 720
-    requests/s instead of 4,500 (docs/benchmark.md)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        if os.name != "nt":
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(backlog)
-    except OSError:
-        sock.close()
-        raise
-    return sock
+    """The one listening socket, bound in the launcher before any worker starts."""
+    return socket.create_server((host, port), backlog=backlog, reuse_port=False)
 
 
 def wait_for_stop(pipe) -> None:

@@ -137,6 +137,7 @@ def test_an_app_stuck_in_its_startup_still_ends_within_the_bound(project_env, ba
     import sys
     import time
 
+    from app.server.uvicorn_server import LIFESPAN_SHUTDOWN_ROOM
     from tests.support import SESSION_MARK, free_port, stop
 
     log = tmp_path / "stuck.log"
@@ -150,30 +151,36 @@ def test_an_app_stuck_in_its_startup_still_ends_within_the_bound(project_env, ba
         wait_until(lambda: "Waiting for application startup" in log.read_text(), 15, "the startup to begin")
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 1, log.read_text()
-        assert time.monotonic() - started < 2 + 3 and "not stopped within 2s" in log.read_text()
+        assert proc.wait(timeout=15) == 1, log.read_text()
+        assert time.monotonic() - started < 2 + LIFESPAN_SHUTDOWN_ROOM + 2 and "not stopped within 2s" in log.read_text()
     finally:
         stop(proc)
 
 
-def test_connections_accepted_from_the_listening_socket_have_nagle_off():
-    """asyncio sets TCP_NODELAY only on sockets that say they are TCP: from a socket bound with
-    protocol 0, every small response waited for the client's delayed ACK (about 40 ms)."""
-    from app.server.workers import bind
+def test_connections_uvicorn_accepts_have_nagle_off(project_env):
+    """asyncio turns Nagle off only on sockets that say they are TCP, which sockets accepted from
+    socket.create_server's (and every socket Windows' Proactor accepts on) do not: each small
+    response then waited for the client's delayed ACK (about 40 ms)."""
+    from uvicorn.server import ServerState
+
+    from app.config import from_env
+    from app.server.uvicorn_server import config
+
+    cfg = config(object(), from_env(project_env))
+    cfg.load()
 
     async def accepted_nodelay() -> int:
-        seen = asyncio.get_running_loop().create_future()
-
-        async def handler(reader, writer):
-            seen.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-            writer.close()
-
-        listening = bind("127.0.0.1", 0, 8)
-        server = await asyncio.start_server(handler, sock=listening)
+        state = ServerState()
+        listening = socket.create_server(("127.0.0.1", 0))  # protocol 0, as the launcher's
+        server = await asyncio.get_running_loop().create_server(
+            lambda: cfg.http_protocol_class(config=cfg, server_state=state, app_state={}), sock=listening)
         async with server:
             _, writer = await asyncio.open_connection(*listening.getsockname())
-            value = await asyncio.wait_for(seen, 10)
+            while not state.connections:
+                await asyncio.sleep(0.01)
+            [connection] = state.connections
+            value = connection.transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
             writer.close()
         return value
 
-    assert asyncio.run(accepted_nodelay()) != 0
+    assert asyncio.run(asyncio.wait_for(accepted_nodelay(), 10)) != 0
