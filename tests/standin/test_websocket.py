@@ -12,7 +12,7 @@ from websockets.sync.client import connect
 
 from tests.paths import SERVER_CONFIG, WEB_CONFIG
 from tests.standin.process import start_backend
-from tests.support import start_on_free_ports, stop
+from tests.support import http_ok, start_on_free_ports, stop, wait_until
 
 RULE_LINE = '<set name="HTTP_SEC_WEBSOCKET_EXTENSIONS" value="" />'
 
@@ -24,10 +24,10 @@ def ws_backend(tmp_path_factory, base_env):
     stop(proc)
 
 
-def project_standin(tmp_path, base_env, project_env, backend_port, web_config_text):
+def project_standin(tmp_path, base_env, project_env, backend_port, web_config_text, settings=None):
     web = tmp_path / "web.config"
     web.write_text(web_config_text)
-    env = {**base_env, **project_env, "APP_HOST": "127.0.0.1", "APP_PORT": str(backend_port)}
+    env = {**base_env, **project_env, "APP_HOST": "127.0.0.1", "APP_PORT": str(backend_port), **(settings or {})}
     proc, [port] = start_on_free_ports(
         lambda port: ([sys.executable, "-m", "standin", "serve", "--web-config", str(web), "--settings",
                        str(SERVER_CONFIG), "--expand-env", "--listen", f"127.0.0.1:{port}"], env,
@@ -39,9 +39,9 @@ def project_standin(tmp_path, base_env, project_env, backend_port, web_config_te
 def through_iis(tmp_path, base_env, project_env, ws_backend):
     started = []
 
-    def start(web_config_text=None):
+    def start(web_config_text=None, **settings):
         started.append(project_standin(tmp_path, base_env, project_env, ws_backend,
-                                       web_config_text or WEB_CONFIG.read_text()))
+                                       web_config_text or WEB_CONFIG.read_text(), settings))
         return started[-1][1]
 
     yield start
@@ -106,3 +106,18 @@ def test_B82_a_message_over_iis_s_receive_buffer_is_refused_with_1009(through_ii
             ws.recv(timeout=10)
     # Refused, never echoed: 1009, or a reset that took the close frame with it (the client was still sending).
     assert closed.value.rcvd is None or closed.value.rcvd.code == 1009
+
+
+def test_B82_an_open_websocket_counts_as_a_request_in_flight_for_the_client_s_address(through_iis):
+    """Dynamic IP Restrictions (B80) count a WebSocket for as long as it is open (INFERRED, W46): with
+    IIS_CLIENT_MAX_CONCURRENT open, the same address gets 403.501 for anything more, until one closes."""
+    import urllib.error
+    import urllib.request
+
+    url = through_iis(IIS_CLIENT_MAX_CONCURRENT="2")
+    page = url.replace("ws://", "http://", 1) + "/ready"
+    with offering_deflate(url + "/ws"), offering_deflate(url + "/ws"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(page, timeout=10)
+        assert refused.value.code == 403 and b"403.501" in refused.value.read()
+    wait_until(lambda: http_ok(page), 10, "the address to be let in again once the WebSockets closed")
