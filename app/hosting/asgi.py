@@ -12,6 +12,10 @@ from urllib.parse import parse_qs
 from ..config import Settings
 from . import rules
 
+# The scope extension the server sets on a request whose kept-alive connection is to retire
+# (app/server/uvicorn_server.py): its response says Connection: close.
+RETIRE = "app.retire_connection"
+
 
 class BodyTooLarge(Exception):
     """Raised by receive() once a body without a declared length passes the limit."""
@@ -101,6 +105,8 @@ class Hosted:
                 value = rules.hsts(scope.get("scheme", "http"), self.settings.hsts_seconds, [k for k, _ in headers])
                 if value:
                     headers.append(("strict-transport-security", value))
+                if RETIRE in scope.get("extensions", {}) and kind == "http.response.start":
+                    headers.append(("connection", "close"))
                 message = {**message, "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]}
             elif kind == "websocket.accept":
                 record["status"] = 101

@@ -1,5 +1,6 @@
 """Kept-alive connections that retire: a connection older than KEEPALIVE_MAX_AGE ends after its next
-response, which says so (Connection: close), so the client opens a new one.
+response, which says so (Connection: close), so the client opens a new one. This file does it for
+waitress; uvicorn's connections retire the same way (app/server/uvicorn_server.py, HostedH11Protocol).
 
 Why: a proxy keeps its connections to the app open and reuses them (ARR does, and the stand-in),
 so a waitress worker that replaces a dead one, or a swarm replica that joins, would get none of

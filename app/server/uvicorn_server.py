@@ -12,13 +12,16 @@ import os
 import socket
 import sys
 import threading
+import time
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..config import Settings, from_env
+from ..hosting.asgi import RETIRE
 from ..hosting.build import build
 from . import stopping
 from .limits import MAX_HEADER_FIELD, MAX_WEBSOCKET_MESSAGE
+from .retiring import KEEPALIVE_MAX_AGE
 from .workers import Workers, bind, wait_for_stop
 
 # Connections the kernel queues for the shared socket before a worker accepts them (as waitress').
@@ -30,19 +33,32 @@ WS_PING_SECONDS = 20.0
 LIFESPAN_SHUTDOWN_ROOM = 3
 
 
-class NoDelayH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol on a connection with Nagle's algorithm off. asyncio turns it off only
-    on sockets whose protocol says TCP: not on those accepted from a socket made with protocol 0
-    (socket.create_server's, and every socket Windows' Proactor loop accepts on), where each small
-    response waited for the client's delayed ACK, about 40 ms: 720 requests/s instead of 3,000
-    (docs/benchmark.md). waitress sets TCP_NODELAY itself."""
+class HostedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with two changes for a connection a proxy keeps:
+
+    - Nagle's algorithm off. asyncio turns it off only on sockets whose protocol says TCP: not on
+      those accepted from a socket made with protocol 0 (socket.create_server's, and every socket
+      Windows' Proactor loop accepts on), where each small response waited for the client's
+      delayed ACK, about 40 ms: 720 requests/s instead of 3,000 (docs/benchmark.md). waitress sets
+      TCP_NODELAY itself.
+    - Retiring, as waitress' connections do (app/server/retiring.py): a request on a connection
+      older than KEEPALIVE_MAX_AGE is marked (the scope's extension RETIRE), and the hosting layer
+      answers it with Connection: close, so a proxy's pool spreads again over replaced workers."""
 
     def connection_made(self, transport):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.opened = time.monotonic()
         super().connection_made(transport)
+
+    def handle_events(self):
+        before = self.cycle
+        super().handle_events()
+        # A request that began here: its app task has not run yet, so the mark is there when it does.
+        if self.cycle is not before and self.cycle is not None and time.monotonic() - self.opened > KEEPALIVE_MAX_AGE:
+            self.cycle.scope["extensions"] = {**self.cycle.scope.get("extensions", {}), RETIRE: {}}
 
 
 def loop_factory(platform: str, shared_socket: bool):
@@ -59,7 +75,7 @@ def config(app, s: Settings):
     import uvicorn
 
     return uvicorn.Config(
-        app, interface="asgi3", http=NoDelayH11Protocol, ws="websockets-sansio", lifespan="auto",
+        app, interface="asgi3", http=HostedH11Protocol, ws="websockets-sansio", lifespan="auto",
         # ARR cannot carry compressed WebSocket frames (WinHTTP and websocket.dll support no
         # extension): never negotiate permessage-deflate, whatever IIS forwards (docs/windows.md W45).
         ws_per_message_deflate=False,

@@ -8,6 +8,8 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.app.support import refused, wait_for_workers, worker_pids
 from tests.support import wait_until
 
@@ -155,15 +157,20 @@ def test_workers_end_when_their_launcher_is_killed(app_server):
     wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in workers), 15, "the orphaned workers to end")
 
 
-def test_after_a_replacement_pooled_connections_reach_the_new_worker(app_server):
+@pytest.mark.parametrize("server,settings", [
+    ("waitress", {}),
+    (None, {"APP_MODULE": "tests.app.asgi_apps:plain", "IIS_STATIC_FILES": "false"}),
+], ids=["waitress", "uvicorn"])
+def test_after_a_replacement_pooled_connections_reach_the_new_worker(app_server, server, settings):
     """A proxy's pool (8 kept-alive connections, as ARR or the stand-in keeps them) stayed on the
-    surviving worker after a replacement; kept-alive connections retire (app/server/retiring.py), so the
-    new worker answers some of them within KEEPALIVE_MAX_AGE and a margin."""
+    surviving worker after a replacement; kept-alive connections retire (app/server/retiring.py, and
+    uvicorn_server.py's protocol), so the new worker answers some of them within KEEPALIVE_MAX_AGE
+    and a margin."""
     import http.client
 
     from app.server.retiring import KEEPALIVE_MAX_AGE
 
-    s = app_server("waitress", APP_WORKERS="2", APP_DIAGNOSTICS="true")
+    s = app_server(server, APP_WORKERS="2", APP_DIAGNOSTICS="true", **settings)
     victim, survivor = sorted(wait_for_workers(s, 2))
     pool = [http.client.HTTPConnection("127.0.0.1", s.port, timeout=10) for _ in range(8)]
 
