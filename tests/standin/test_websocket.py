@@ -24,14 +24,14 @@ def ws_backend(tmp_path_factory, base_env):
     stop(proc)
 
 
-def project_standin(tmp_path, base_env, project_env, backend_port, web_config_text, settings=None):
+def project_standin(tmp_path, base_env, project_env, backend_port, web_config_text, settings=None, extra=()):
     web = tmp_path / "web.config"
     web.write_text(web_config_text)
     env = {**base_env, **project_env, "APP_HOST": "127.0.0.1", "APP_PORT": str(backend_port), **(settings or {})}
     proc, [port] = start_on_free_ports(
         lambda port: ([sys.executable, "-m", "standin", "serve", "--web-config", str(web), "--settings",
-                       str(SERVER_CONFIG), "--expand-env", "--listen", f"127.0.0.1:{port}"], env,
-                      f"http://127.0.0.1:{port}/{project_env['APP_PREFIX']}/ready"), tmp_path / "standin.log")
+                       str(SERVER_CONFIG), "--expand-env", "--listen", f"127.0.0.1:{port}", *extra], env,
+                      f"http://127.0.0.1:{port}/{project_env['APP_PREFIX']}/health"), tmp_path / "standin.log")
     return proc, f"ws://127.0.0.1:{port}/{project_env['APP_PREFIX']}"
 
 
@@ -39,9 +39,9 @@ def project_standin(tmp_path, base_env, project_env, backend_port, web_config_te
 def through_iis(tmp_path, base_env, project_env, ws_backend):
     started = []
 
-    def start(web_config_text=None, **settings):
+    def start(web_config_text=None, extra=(), **settings):
         started.append(project_standin(tmp_path, base_env, project_env, ws_backend,
-                                       web_config_text or WEB_CONFIG.read_text(), settings))
+                                       web_config_text or WEB_CONFIG.read_text(), settings, extra))
         return started[-1][1]
 
     yield start
@@ -121,3 +121,23 @@ def test_B82_an_open_websocket_counts_as_a_request_in_flight_for_the_client_s_ad
             urllib.request.urlopen(page, timeout=10)
         assert refused.value.code == 403 and b"403.501" in refused.value.read()
     wait_until(lambda: http_ok(page), 10, "the address to be let in again once the WebSockets closed")
+
+
+def test_B82_with_sign_on_the_handshake_is_challenged_and_the_signed_in_user_reaches_the_app(through_iis, tmp_path):
+    """The handshake is authenticated like any request (W46), in the stand-in's model of sign-on
+    (B76: Basic against a users file stands for Negotiate/NTLM); the app gets the user, never the
+    credentials. Whether Windows' own sign-on survives the upgrade through ARR is the Windows run's."""
+    import base64
+
+    users = tmp_path / "users"
+    users.write_text("CORP\\alice:wonderland\n")
+    url = through_iis(extra=["--users-file", str(users)], IIS_ALLOW_ANONYMOUS="false")
+    with pytest.raises(InvalidStatus) as challenged:
+        offering_deflate(url + "/ws")
+    assert challenged.value.response.status_code == 401
+    credentials = "Basic " + base64.b64encode(b"CORP\\alice:wonderland").decode()
+    with offering_deflate(url + "/ws", additional_headers={"Authorization": credentials,
+                                                           "X-Remote-User": "mallory"}) as ws:
+        ws.send("headers")
+        backend_saw = {k.lower(): v for k, v in json.loads(ws.recv()).items()}
+    assert backend_saw["x-remote-user"] == "CORP\\alice" and "authorization" not in backend_saw
