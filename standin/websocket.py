@@ -19,7 +19,7 @@ import logging
 import aiohttp
 from aiohttp import WSMsgType, web
 
-from .arr_headers import HOP_BY_HOP
+from .arr_headers import HOP_BY_HOP, connection_tokens
 from .http_sys import Response, WebSocketResponse
 
 log = logging.getLogger("standin")
@@ -36,8 +36,7 @@ CLOSE_WAIT = 5.0
 
 def is_upgrade(http: web.BaseRequest) -> bool:
     """A WebSocket handshake: a GET asking to upgrade to websocket (RFC 6455 4.1)."""
-    connection = {t.strip().lower() for t in http.headers.get("Connection", "").split(",")}
-    return (http.method == "GET" and "upgrade" in connection
+    return (http.method == "GET" and "upgrade" in connection_tokens(http.headers.getall("Connection", []))
             and http.headers.get("Upgrade", "").lower() == "websocket")
 
 

@@ -60,7 +60,7 @@ class Hosted:
         scope, headers = self.trusted(scope, headers, peer, from_iis)
         send = self.stamped(scope, send, record)
         try:
-            await self.route(scope, headers, receive, send)
+            await self.route(scope, headers, receive, send, record)
         finally:
             if self.log:
                 rules.write_line(rules.access_line(record, scope["client"][0] if scope.get("client") else None,
@@ -118,7 +118,8 @@ class Hosted:
 
         return wrapped
 
-    async def route(self, scope, headers, receive, send):
+    async def route(self, scope, headers, receive, send, record):
+        """record: the access log's, whose status stamped() sets once the response has started."""
         path = rules.mounted_path(scope["path"], self.settings.mount)
         if path is None:
             return await self.refuse(scope, send, 404, "Not Found")
@@ -140,17 +141,10 @@ class Hosted:
             return await self.respond(send, 413, b"Request Entity Too Large\n", "text/plain")
         if length is None:
             receive = self.limited(receive)
-        started = []
-
-        async def noting(message):
-            if message["type"] == "http.response.start":
-                started.append(True)
-            await send(message)
-
         try:
-            await self.app(scope, receive, noting)
+            await self.app(scope, receive, send)
         except BodyTooLarge:
-            if not started:
+            if "status" not in record:
                 await self.respond(send, 413, b"Request Entity Too Large\n", "text/plain")
 
     def limited(self, receive):

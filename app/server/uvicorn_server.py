@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 
+import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..config import Settings, from_env
@@ -22,10 +23,8 @@ from ..hosting.build import build
 from . import stopping
 from .limits import MAX_HEADER_FIELD, MAX_WEBSOCKET_MESSAGE
 from .retiring import KEEPALIVE_MAX_AGE
-from .workers import Workers, bind, wait_for_stop
+from .workers import BACKLOG, bind, run_workers, wait_for_stop
 
-# Connections the kernel queues for the shared socket before a worker accepts them (as waitress').
-BACKLOG = 1024
 # uvicorn's WebSocket keepalive: a ping every 20 s, and a peer that does not answer within 20 s is
 # gone. Traffic on every WebSocket well inside ARR's proxy timeout (docs/windows.md W44).
 WS_PING_SECONDS = 20.0
@@ -72,8 +71,6 @@ def loop_factory(platform: str, shared_socket: bool):
 
 
 def config(app, s: Settings):
-    import uvicorn
-
     return uvicorn.Config(
         app, interface="asgi3", http=HostedH11Protocol, ws="websockets-sansio", lifespan="auto",
         # ARR cannot carry compressed WebSocket frames (WinHTTP and websocket.dll support no
@@ -98,8 +95,6 @@ def config(app, s: Settings):
 
 
 def server_for(app, s: Settings):
-    import uvicorn
-
     class Server(uvicorn.Server):
         # uvicorn would put its own handlers in place of app.server.stopping's, and raise the signal
         # again once stopped: the stop is this project's (one path for every server and OS).
@@ -149,14 +144,10 @@ def serve_on_socket(sock, stop_pipe) -> None:
 
 def run(app, s: Settings) -> None:
     _log(s)
-    sock = bind(s.bind_address, s.port, BACKLOG)
     if s.workers == 1:
-        serve(app, s, sock)
+        serve(app, s, bind(s.bind_address, s.port, BACKLOG))
         return
-    workers = Workers(sock, serve_on_socket, s.workers, s.timeout_seconds)
-    stopping.install(workers.stop_and_wait)
-    print(f"Serving on http://{s.bind_address}:{s.port} from {s.workers} uvicorn processes", flush=True)
-    workers.run()
+    run_workers(s, serve_on_socket, "uvicorn")
 
 
 def _log(s: Settings) -> None:

@@ -13,7 +13,7 @@ from . import stopping
 from .drain import Drain
 from .limits import MAX_HEADER_FIELD
 from .retiring import retire_connections
-from .workers import Workers, bind, wait_for_stop
+from .workers import run_workers, wait_for_stop
 
 # Room in waitress' own body cap for chunk framing (chunk sizes and CRLFs): ARR passes a chunked
 # body on in pieces of about 8 KB (docs/standin.md B64), which adds about 30 KB to a 30 MB body.
@@ -23,8 +23,6 @@ WAITRESS_FRAMING_ALLOWANCE = 64 * 1024
 BODY_IN_MEMORY = 64 * 1024
 # Sockets of waitress' own in the map connection_limit counts: the listening socket and the trigger.
 WAITRESS_OWN_SOCKETS = 2
-# Connections the kernel queues for the shared socket before a worker accepts them.
-BACKLOG = 1024
 
 
 def options(s: Settings) -> dict:
@@ -82,10 +80,7 @@ def run(app, s: Settings) -> None:
     if s.workers == 1:
         serve(app, s, listen=f"{s.bind_address}:{s.port}")
         return
-    workers = Workers(bind(s.bind_address, s.port, BACKLOG), serve_on_socket, s.workers, s.timeout_seconds)
-    stopping.install(workers.stop_and_wait)
-    print(f"Serving on http://{s.bind_address}:{s.port} from {s.workers} waitress processes", flush=True)
-    workers.run()
+    run_workers(s, serve_on_socket, "waitress")
 
 
 def _log(s: Settings) -> None:

@@ -18,7 +18,12 @@ import socket
 import threading
 import time
 
+from . import stopping
+
 log = logging.getLogger("app.server.workers")
+
+# Connections the kernel queues for the shared socket before a worker accepts them.
+BACKLOG = 1024
 
 # A worker that dies within this many seconds of its start is replaced only after the same pause:
 # an app that cannot start must not become a busy loop of restarts.
@@ -118,3 +123,12 @@ class Workers:
                 process.join()
         self.done.set()
         return 0
+
+
+def run_workers(s, serve_on_socket, server_name: str) -> None:
+    """The launcher with APP_WORKERS above 1, for either server: binds the address once, starts the
+    workers on it (each running serve_on_socket), and on a stop has them drain together."""
+    workers = Workers(bind(s.bind_address, s.port, BACKLOG), serve_on_socket, s.workers, s.timeout_seconds)
+    stopping.install(workers.stop_and_wait)
+    print(f"Serving on http://{s.bind_address}:{s.port} from {s.workers} {server_name} processes", flush=True)
+    workers.run()
